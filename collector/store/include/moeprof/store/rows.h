@@ -1,0 +1,150 @@
+// Value types for what a trace holds: one struct per table of schemas/trace.sql. The writer
+// takes them, the reader returns them; the CLI, reports and GUI see nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moeprof/wire/codec.h"
+
+namespace moeprof::store {
+
+using wire::PeerBytes;
+using wire::PlacementSlot;
+
+struct RunInfo {
+  std::string command;           // the command `moeprof run` started, argv joined by ' '
+  std::string host;
+  std::string moeprof_version;
+  std::string routing_mode;      // "off", "sample:N" or "full"
+  int64_t start_realtime_ns = 0;
+  int64_t end_realtime_ns = 0;
+  int32_t exit_code = -1;        // the workload's exit code; -1 while running
+  bool finalized = false;        // set by Writer::finalize
+};
+
+// One agent stream (a process, or a forked child).
+struct ProcessInfo {
+  int64_t id = 0;                // assigned by the writer
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string host;
+  std::string command;
+  int32_t rank = -1;
+  int32_t local_rank = -1;
+  int32_t world_size = 0;
+  int32_t ep_size = 0;
+  int64_t realtime_ns = 0;       // clock pair read together at agent start
+  int64_t monotonic_ns = 0;
+  int64_t end_ns = 0;            // monotonic time of the last record, or of Goodbye
+  uint32_t agent_version = 0;
+  bool clean_exit = false;       // the stream ended with Goodbye
+};
+
+struct ModelShape {
+  std::string name;
+  int32_t num_layers = 0;
+  int32_t num_experts = 0;
+  int32_t top_k = 0;
+  int32_t num_shared_experts = 0;
+  int32_t hidden_size = 0;
+  bool operator==(const ModelShape&) const = default;
+};
+
+struct LayerPlacement {
+  int32_t rank = -1;             // the rank that reported it
+  int32_t layer = 0;
+  std::vector<PlacementSlot> slots;
+};
+
+struct StepSpan {
+  int32_t rank = -1;
+  int64_t step = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+};
+
+struct ExpertLoad {
+  int32_t rank = -1;
+  int64_t step = 0;
+  int32_t layer = 0;
+  std::vector<uint32_t> counts;  // index = expert id
+};
+
+struct RouterDecisionBatch {
+  int32_t rank = -1;
+  int64_t step = 0;
+  int32_t layer = 0;
+  uint32_t token_offset = 0;
+  wire::Routing routing;
+};
+
+struct AllToAllEvent {
+  int32_t rank = -1;
+  int64_t step = 0;
+  int32_t layer = 0;
+  wire::Phase phase = wire::Phase::kDispatch;
+  wire::Source source = wire::Source::kApi;
+  uint32_t tid = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::vector<PeerBytes> peers;
+};
+
+struct ComputeSpan {
+  int32_t rank = -1;
+  int64_t step = 0;
+  int32_t layer = 0;
+  wire::ComputeKind kind = wire::ComputeKind::kOther;
+  wire::Source source = wire::Source::kApi;
+  uint32_t tid = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::string name;
+};
+
+struct Marker {
+  int32_t rank = -1;
+  int64_t step = 0;
+  uint32_t tid = 0;
+  int64_t ts_ns = 0;
+  wire::Source source = wire::Source::kApi;
+  std::string name;
+};
+
+// Generic NVTX-style range (domain/category/colour), filled by later capture sources.
+struct Range {
+  int32_t rank = -1;
+  uint32_t tid = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  wire::Source source = wire::Source::kNvtx;
+  std::string domain;
+  std::string name;
+  uint32_t category = 0;
+  uint32_t color = 0;
+};
+
+// A GPU kernel execution (CUPTI activity records, later).
+struct GpuKernel {
+  int32_t rank = -1;
+  uint32_t device = 0;
+  uint32_t stream = 0;
+  uint32_t correlation_id = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::string name;
+  uint32_t grid[3] = {0, 0, 0};
+  uint32_t block[3] = {0, 0, 0};
+};
+
+struct DropCount {
+  int64_t process_id = 0;
+  int32_t rank = -1;
+  wire::Source source = wire::Source::kAgent;
+  wire::DropReason reason = wire::DropReason::kRingFull;
+  uint64_t count = 0;
+};
+
+}  // namespace moeprof::store

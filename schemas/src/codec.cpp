@@ -1,0 +1,331 @@
+#include "moeprof/wire/codec.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace moeprof::wire {
+namespace {
+
+constexpr std::array<uint32_t, 256> make_crc_table() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr auto kCrcTable = make_crc_table();
+
+template <class T>
+void put_fixed(Bytes& out, T value) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&value);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+// Reads a varint that must fit in T.
+template <class T>
+bool read_varint_as(ByteReader& in, T* value) {
+  uint64_t v;
+  if (!in.varint(&v) || v > std::numeric_limits<T>::max()) return false;
+  *value = static_cast<T>(v);
+  return true;
+}
+
+// A count read from a blob must be backed by at least `min_bytes_each` bytes per element, so
+// a corrupt count can never make us allocate more than the blob could hold.
+bool plausible_count(const ByteReader& in, uint64_t n, uint64_t min_bytes_each) {
+  return min_bytes_each == 0 || n <= in.remaining() / min_bytes_each;
+}
+
+}  // namespace
+
+uint32_t crc32(ByteSpan data, uint32_t crc) {
+  crc = ~crc;
+  for (uint8_t b : data) crc = kCrcTable[(crc ^ b) & 0xFFu] ^ (crc >> 8);
+  return ~crc;
+}
+
+void put_varint(Bytes& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<uint8_t>(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(value));
+}
+
+bool ByteReader::varint(uint64_t* value) {
+  uint64_t result = 0;
+  for (int shift = 0; ok_ && shift < 64; shift += 7) {
+    if (pos_ >= data_.size()) break;
+    const uint8_t b = data_[pos_++];
+    if (shift == 63 && b > 1) break;  // would overflow 64 bits
+    result |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) {
+      *value = result;
+      return true;
+    }
+  }
+  ok_ = false;
+  return false;
+}
+
+bool ByteReader::bytes(size_t n, ByteSpan* out) {
+  if (!ok_ || n > data_.size() - pos_) {
+    ok_ = false;
+    return false;
+  }
+  *out = data_.subspan(pos_, n);
+  pos_ += n;
+  return true;
+}
+
+// ---- counts -------------------------------------------------------------------------------
+
+void encode_counts(std::span<const uint32_t> counts, Bytes& out) {
+  uint64_t sum = 0;
+  for (uint32_t c : counts) sum += c;
+  const uint64_t base = counts.empty() ? 0 : sum / counts.size();
+  put_varint(out, counts.size());
+  put_varint(out, base);
+  for (uint32_t c : counts) put_varint(out, zigzag(static_cast<int64_t>(c) - static_cast<int64_t>(base)));
+}
+
+bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts) {
+  ByteReader in(blob);
+  uint64_t n, base;
+  if (!in.varint(&n) || !in.varint(&base) || base > std::numeric_limits<uint32_t>::max() ||
+      !plausible_count(in, n, 1))
+    return false;
+  counts->resize(n);
+  for (auto& c : *counts) {
+    uint64_t z;
+    if (!in.varint(&z)) return false;
+    const int64_t v = static_cast<int64_t>(base) + unzigzag(z);
+    if (v < 0 || v > std::numeric_limits<uint32_t>::max()) return false;
+    c = static_cast<uint32_t>(v);
+  }
+  return in.at_end();
+}
+
+// ---- peer bytes ---------------------------------------------------------------------------
+
+void encode_peer_bytes(std::span<const PeerBytes> peers, Bytes& out) {
+  put_varint(out, peers.size());
+  int64_t previous = -1;
+  for (const PeerBytes& p : peers) {
+    put_varint(out, zigzag(static_cast<int64_t>(p.peer) - previous - 1));
+    put_varint(out, p.send_bytes);
+    put_varint(out, p.recv_bytes);
+    previous = p.peer;
+  }
+}
+
+bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers) {
+  ByteReader in(blob);
+  uint64_t n;
+  if (!in.varint(&n) || !plausible_count(in, n, 3)) return false;
+  peers->resize(n);
+  int64_t previous = -1;
+  for (auto& p : *peers) {
+    uint64_t z;
+    if (!in.varint(&z) || !in.varint(&p.send_bytes) || !in.varint(&p.recv_bytes)) return false;
+    const int64_t peer = previous + 1 + unzigzag(z);
+    if (peer < std::numeric_limits<int32_t>::min() || peer > std::numeric_limits<int32_t>::max()) return false;
+    p.peer = static_cast<int32_t>(peer);
+    previous = peer;
+  }
+  return in.at_end();
+}
+
+// ---- routing ------------------------------------------------------------------------------
+
+void encode_routing(uint32_t num_tokens, uint32_t top_k, const int32_t* expert_ids, const float* gate_weights,
+                    Bytes& out) {
+  const size_t n = static_cast<size_t>(num_tokens) * top_k;
+  int32_t max_id = 0;
+  bool negative = false;
+  for (size_t i = 0; i < n; ++i) {
+    negative |= expert_ids[i] < 0;
+    max_id = std::max(max_id, expert_ids[i]);
+  }
+  const uint8_t width = negative ? 4 : max_id <= 0xFF ? 1 : max_id <= 0xFFFF ? 2 : 4;
+  put_varint(out, num_tokens);
+  put_varint(out, top_k);
+  out.push_back(width);
+  out.push_back(gate_weights != nullptr ? 1 : 0);
+  out.reserve(out.size() + n * (width + (gate_weights ? sizeof(float) : 0)));
+  for (size_t i = 0; i < n; ++i) {
+    switch (width) {
+      case 1: out.push_back(static_cast<uint8_t>(expert_ids[i])); break;
+      case 2: put_fixed(out, static_cast<uint16_t>(expert_ids[i])); break;
+      default: put_fixed(out, expert_ids[i]); break;
+    }
+  }
+  if (gate_weights != nullptr) {
+    const auto* p = reinterpret_cast<const uint8_t*>(gate_weights);
+    out.insert(out.end(), p, p + n * sizeof(float));
+  }
+}
+
+bool decode_routing(ByteSpan blob, Routing* routing) {
+  ByteReader in(blob);
+  uint8_t width, flags;
+  if (!read_varint_as(in, &routing->num_tokens) || !read_varint_as(in, &routing->top_k) || !in.fixed(&width) ||
+      !in.fixed(&flags))
+    return false;
+  if ((width != 1 && width != 2 && width != 4) || (flags & ~1u) != 0) return false;
+  const uint64_t n = static_cast<uint64_t>(routing->num_tokens) * routing->top_k;
+  const uint64_t bytes_each = width + ((flags & 1) ? sizeof(float) : 0);
+  if (n != 0 && in.remaining() / bytes_each < n) return false;
+  ByteSpan ids, weights;
+  if (!in.bytes(n * width, &ids)) return false;
+  routing->expert_ids.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* p = ids.data() + i * width;
+    if (width == 1) {
+      routing->expert_ids[i] = p[0];
+    } else if (width == 2) {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      routing->expert_ids[i] = v;
+    } else {
+      std::memcpy(&routing->expert_ids[i], p, 4);
+    }
+  }
+  routing->gate_weights.clear();
+  if (flags & 1) {
+    if (!in.bytes(n * sizeof(float), &weights)) return false;
+    routing->gate_weights.resize(n);
+    if (n != 0) std::memcpy(routing->gate_weights.data(), weights.data(), n * sizeof(float));
+  }
+  return in.at_end();
+}
+
+// ---- placement ----------------------------------------------------------------------------
+
+void encode_placement(std::span<const PlacementSlot> slots, Bytes& out) {
+  put_varint(out, slots.size());
+  for (const PlacementSlot& s : slots) {
+    put_varint(out, zigzag(s.expert));
+    put_varint(out, zigzag(s.rank));
+  }
+}
+
+bool decode_placement(ByteSpan blob, std::vector<PlacementSlot>* slots) {
+  ByteReader in(blob);
+  uint64_t n;
+  if (!in.varint(&n) || !plausible_count(in, n, 2)) return false;
+  slots->resize(n);
+  for (auto& s : *slots) {
+    uint64_t e, r;
+    if (!in.varint(&e) || !in.varint(&r)) return false;
+    const int64_t expert = unzigzag(e), rank = unzigzag(r);
+    if (expert < std::numeric_limits<int32_t>::min() || expert > std::numeric_limits<int32_t>::max() ||
+        rank < std::numeric_limits<int32_t>::min() || rank > std::numeric_limits<int32_t>::max())
+      return false;
+    s = {static_cast<int32_t>(expert), static_cast<int32_t>(rank)};
+  }
+  return in.at_end();
+}
+
+// ---- frames -------------------------------------------------------------------------------
+
+void FrameWriter::begin(uint64_t sequence) {
+  buffer_.assign(sizeof(FrameHeader), 0);
+  record_count_ = 0;
+  FrameHeader header{};
+  header.magic = kFrameMagic;
+  header.version = kWireVersion;
+  header.header_size = sizeof(FrameHeader);
+  header.sequence = sequence;
+  std::memcpy(buffer_.data(), &header, sizeof header);
+}
+
+void FrameWriter::append_raw(const void* fixed, size_t fixed_size, ByteSpan var) {
+  const auto* p = static_cast<const uint8_t*>(fixed);
+  buffer_.insert(buffer_.end(), p, p + fixed_size);
+  buffer_.insert(buffer_.end(), var.begin(), var.end());
+  ++record_count_;
+}
+
+ByteSpan FrameWriter::finish() {
+  FrameHeader header;
+  std::memcpy(&header, buffer_.data(), sizeof header);
+  header.payload_size = static_cast<uint32_t>(payload_size());
+  header.record_count = record_count_;
+  header.payload_crc32 = crc32(ByteSpan(buffer_).subspan(sizeof(FrameHeader)));
+  std::memcpy(buffer_.data(), &header, sizeof header);
+  return buffer_;
+}
+
+FrameStatus parse_frame(ByteSpan buffer, FrameHeader* header, ByteSpan* payload, size_t* frame_size,
+                        std::string* error) {
+  // Check what we can as early as possible: a stream that starts with garbage is rejected
+  // before we wait for (or allocate) anything.
+  if (buffer.size() >= sizeof(uint32_t)) {
+    uint32_t magic;
+    std::memcpy(&magic, buffer.data(), sizeof magic);
+    if (magic != kFrameMagic) {
+      *error = "bad frame magic (not a moeprof wire stream)";
+      return FrameStatus::kError;
+    }
+  }
+  if (buffer.size() < sizeof(FrameHeader)) return FrameStatus::kNeedMore;
+  std::memcpy(header, buffer.data(), sizeof *header);
+  if (header->version != kWireVersion) {
+    *error = "unsupported wire version " + std::to_string(header->version) + " (this build speaks " +
+             std::to_string(kWireVersion) + ")";
+    return FrameStatus::kError;
+  }
+  if (header->header_size < sizeof(FrameHeader) || header->header_size > 4096) {
+    *error = "bad frame header size " + std::to_string(header->header_size);
+    return FrameStatus::kError;
+  }
+  if (header->payload_size > kMaxPayloadSize) {
+    *error = "frame payload of " + std::to_string(header->payload_size) + " bytes exceeds the limit of " +
+             std::to_string(kMaxPayloadSize);
+    return FrameStatus::kError;
+  }
+  const size_t total = static_cast<size_t>(header->header_size) + header->payload_size;
+  if (buffer.size() < total) return FrameStatus::kNeedMore;
+  const ByteSpan body = buffer.subspan(header->header_size, header->payload_size);
+  if (crc32(body) != header->payload_crc32) {
+    *error = "frame " + std::to_string(header->sequence) + " failed its checksum";
+    return FrameStatus::kError;
+  }
+  *payload = body;
+  *frame_size = total;
+  return FrameStatus::kOk;
+}
+
+bool RecordIterator::next(RecordView* record) {
+  if (pos_ == payload_.size() || !error_.empty()) return false;
+  const uint8_t tag = payload_[pos_];
+  const size_t fixed_size = tag < kRecordTypeCount ? kRecordFixedSize[tag] : 0;
+  if (fixed_size == 0) {
+    error_ = "unknown record type " + std::to_string(tag) + " at payload offset " + std::to_string(pos_);
+    return false;
+  }
+  if (payload_.size() - pos_ < fixed_size) {
+    error_ = "record type " + std::to_string(tag) + " truncated at payload offset " + std::to_string(pos_);
+    return false;
+  }
+  uint32_t var_size = 0;
+  if (kRecordHasVarPart[tag]) {
+    std::memcpy(&var_size, payload_.data() + pos_ + fixed_size - sizeof(uint32_t), sizeof var_size);
+    if (payload_.size() - pos_ - fixed_size < var_size) {
+      error_ = "record type " + std::to_string(tag) + " variable part overruns the frame at offset " +
+               std::to_string(pos_);
+      return false;
+    }
+  }
+  record->type = static_cast<RecordType>(tag);
+  record->fixed = payload_.subspan(pos_, fixed_size);
+  record->var = payload_.subspan(pos_ + fixed_size, var_size);
+  pos_ += fixed_size + var_size;
+  return true;
+}
+
+}  // namespace moeprof::wire

@@ -1,0 +1,189 @@
+-- moeprof trace schema, version 1. The one source of truth: embedded into every binary at
+-- build time, executed by the store writer, checked by the reader (PRAGMA user_version).
+-- Times are int64 nanoseconds on the recording host's CLOCK_MONOTONIC unless named *_realtime_ns.
+-- Enumerations stored as integers are those of schemas/include/moeprof/wire/records.h
+-- (phase: 0 dispatch, 1 combine, 2 other; kind: 0 gate, 1 expert, 2 shared_expert,
+-- 3 attention, 4 other; source: 0 api, 1 mpi, 2 nccl, 3 nvtx, 4 cupti, 5 python, 6 agent).
+-- Tables only grow: new columns and tables come with a new user_version.
+
+PRAGMA user_version = 1;
+
+-- Identifies the file as a moeprof trace: format = 'moeprof-trace'.
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row: the run `moeprof run` recorded.
+CREATE TABLE run (
+  id                INTEGER PRIMARY KEY CHECK (id = 1),
+  command           TEXT NOT NULL,
+  host              TEXT NOT NULL,
+  moeprof_version   TEXT NOT NULL,
+  routing_mode      TEXT NOT NULL,
+  start_realtime_ns INTEGER NOT NULL,
+  end_realtime_ns   INTEGER,
+  exit_code         INTEGER,
+  finalized         INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per agent stream (a process; a forked child gets its own).
+CREATE TABLE process (
+  id            INTEGER PRIMARY KEY,
+  pid           INTEGER NOT NULL,
+  ppid          INTEGER NOT NULL,
+  host          TEXT NOT NULL,
+  command       TEXT NOT NULL,
+  rank          INTEGER NOT NULL,
+  local_rank    INTEGER NOT NULL,
+  world_size    INTEGER NOT NULL,
+  ep_size       INTEGER NOT NULL,
+  realtime_ns   INTEGER NOT NULL,   -- clock pair read together at agent start
+  monotonic_ns  INTEGER NOT NULL,
+  end_ns        INTEGER NOT NULL,
+  agent_version INTEGER NOT NULL,
+  clean_exit    INTEGER NOT NULL    -- 1: the stream ended with Goodbye
+);
+
+-- Model shape as the engine reported it (one row; the first report wins).
+CREATE TABLE model (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  name               TEXT NOT NULL,
+  num_layers         INTEGER NOT NULL,
+  num_experts        INTEGER NOT NULL,
+  top_k              INTEGER NOT NULL,
+  num_shared_experts INTEGER NOT NULL,
+  hidden_size        INTEGER NOT NULL
+);
+
+-- Expert placement per layer: slot i holds `expert` on `rank`; replicas are repeated experts.
+CREATE TABLE placement (
+  layer         INTEGER NOT NULL,
+  slot          INTEGER NOT NULL,
+  expert        INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  reported_by   INTEGER NOT NULL,   -- rank that reported it
+  PRIMARY KEY (reported_by, layer, slot)
+) WITHOUT ROWID;
+
+CREATE TABLE step (
+  rank     INTEGER NOT NULL,
+  step     INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns   INTEGER NOT NULL
+);
+CREATE INDEX step_by_rank ON step (rank, step);
+
+-- Token count of every expert, per (rank, step, layer). `counts` is the counts encoding of
+-- wire/codec.h (varint n, varint base, zigzag deltas): ~1 byte per expert. A (rank, step,
+-- layer) may have several rows (micro-batches, chunks): readers add them up.
+CREATE TABLE expert_load (
+  rank        INTEGER NOT NULL,
+  step        INTEGER NOT NULL,
+  layer       INTEGER NOT NULL,
+  num_experts INTEGER NOT NULL,
+  tokens      INTEGER NOT NULL,    -- sum of counts
+  counts      BLOB NOT NULL
+);
+CREATE INDEX expert_load_by_step ON expert_load (step, layer);
+
+-- Top-k ids and gate weights per token, per batch. `routing` is the routing encoding of
+-- wire/codec.h.
+CREATE TABLE router_decision (
+  rank         INTEGER NOT NULL,
+  step         INTEGER NOT NULL,
+  layer        INTEGER NOT NULL,
+  token_offset INTEGER NOT NULL,
+  num_tokens   INTEGER NOT NULL,
+  top_k        INTEGER NOT NULL,
+  routing      BLOB NOT NULL
+);
+CREATE INDEX router_decision_by_step ON router_decision (step, layer);
+
+-- One all-to-all as one rank saw it. `peer_bytes` is the peer-bytes encoding of
+-- wire/codec.h; send_bytes/recv_bytes are its totals.
+CREATE TABLE all_to_all (
+  id         INTEGER PRIMARY KEY,
+  rank       INTEGER NOT NULL,
+  step       INTEGER NOT NULL,
+  layer      INTEGER NOT NULL,
+  phase      INTEGER NOT NULL,
+  source     INTEGER NOT NULL,
+  tid        INTEGER NOT NULL,
+  start_ns   INTEGER NOT NULL,
+  end_ns     INTEGER NOT NULL,
+  send_bytes INTEGER NOT NULL,
+  recv_bytes INTEGER NOT NULL,
+  peer_bytes BLOB NOT NULL
+);
+CREATE INDEX all_to_all_by_time ON all_to_all (rank, start_ns);
+CREATE INDEX all_to_all_by_step ON all_to_all (step, layer);
+
+-- Interned names for spans, markers, ranges and kernels.
+CREATE TABLE string (
+  id    INTEGER PRIMARY KEY,
+  value TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE compute_span (
+  rank     INTEGER NOT NULL,
+  step     INTEGER NOT NULL,
+  layer    INTEGER NOT NULL,
+  kind     INTEGER NOT NULL,
+  source   INTEGER NOT NULL,
+  tid      INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns   INTEGER NOT NULL,
+  name_id  INTEGER REFERENCES string (id)   -- NULL: unnamed
+);
+CREATE INDEX compute_span_by_time ON compute_span (rank, start_ns);
+CREATE INDEX compute_span_by_step ON compute_span (step, layer);
+
+-- Generic instant events.
+CREATE TABLE marker (
+  rank    INTEGER NOT NULL,
+  step    INTEGER NOT NULL,
+  tid     INTEGER NOT NULL,
+  ts_ns   INTEGER NOT NULL,
+  source  INTEGER NOT NULL,
+  name_id INTEGER NOT NULL REFERENCES string (id)
+);
+CREATE INDEX marker_by_time ON marker (rank, ts_ns);
+
+-- Generic ranges (NVTX push/pop and start/end).
+CREATE TABLE range (
+  rank      INTEGER NOT NULL,
+  tid       INTEGER NOT NULL,
+  start_ns  INTEGER NOT NULL,
+  end_ns    INTEGER NOT NULL,
+  source    INTEGER NOT NULL,
+  domain_id INTEGER REFERENCES string (id),
+  name_id   INTEGER NOT NULL REFERENCES string (id),
+  category  INTEGER NOT NULL,
+  color     INTEGER NOT NULL
+);
+CREATE INDEX range_by_time ON range (rank, start_ns);
+
+-- GPU kernel executions (CUPTI).
+CREATE TABLE gpu_kernel (
+  rank           INTEGER NOT NULL,
+  device         INTEGER NOT NULL,
+  stream         INTEGER NOT NULL,
+  correlation_id INTEGER NOT NULL,
+  start_ns       INTEGER NOT NULL,
+  end_ns         INTEGER NOT NULL,
+  name_id        INTEGER NOT NULL REFERENCES string (id),
+  grid_x INTEGER NOT NULL, grid_y INTEGER NOT NULL, grid_z INTEGER NOT NULL,
+  block_x INTEGER NOT NULL, block_y INTEGER NOT NULL, block_z INTEGER NOT NULL
+);
+CREATE INDEX gpu_kernel_by_time ON gpu_kernel (rank, start_ns);
+
+-- Events the agent (or collector) had to drop: loss is never silent.
+CREATE TABLE drops (
+  process_id INTEGER NOT NULL,
+  rank       INTEGER NOT NULL,
+  source     INTEGER NOT NULL,
+  reason     INTEGER NOT NULL,   -- 0 ring full, 1 no ring, 2 too large, 3 send failed
+  count      INTEGER NOT NULL,
+  PRIMARY KEY (process_id, source, reason)
+) WITHOUT ROWID;
