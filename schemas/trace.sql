@@ -57,12 +57,14 @@ CREATE TABLE model (
 );
 
 -- Expert placement per layer: slot i holds `expert` on `rank`; replicas are repeated experts.
+-- Key columns come first: SQLite 3.40's integrity_check reports false "NULL value" errors
+-- for WITHOUT ROWID tables whose last column is a key column.
 CREATE TABLE placement (
+  reported_by   INTEGER NOT NULL,   -- rank that reported it
   layer         INTEGER NOT NULL,
   slot          INTEGER NOT NULL,
   expert        INTEGER NOT NULL,
   rank          INTEGER NOT NULL,
-  reported_by   INTEGER NOT NULL,   -- rank that reported it
   PRIMARY KEY (reported_by, layer, slot)
 ) WITHOUT ROWID;
 

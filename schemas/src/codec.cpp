@@ -84,9 +84,14 @@ bool ByteReader::bytes(size_t n, ByteSpan* out) {
 // ---- counts -------------------------------------------------------------------------------
 
 void encode_counts(std::span<const uint32_t> counts, Bytes& out) {
-  uint64_t sum = 0;
-  for (uint32_t c : counts) sum += c;
-  const uint64_t base = counts.empty() ? 0 : sum / counts.size();
+  // The median keeps both near-uniform and Zipf-skewed loads at about one byte per expert:
+  // only the few hot experts far above it need more.
+  uint32_t base = 0;
+  if (!counts.empty()) {
+    std::vector<uint32_t> sorted(counts.begin(), counts.end());
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    base = sorted[sorted.size() / 2];
+  }
   put_varint(out, counts.size());
   put_varint(out, base);
   for (uint32_t c : counts) put_varint(out, zigzag(static_cast<int64_t>(c) - static_cast<int64_t>(base)));

@@ -2,6 +2,7 @@
 // or allocating what the blob cannot hold.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <random>
 
@@ -77,6 +78,18 @@ TEST(Counts, NearUniformCountsTakeAboutOneBytePerExpert) {
   Bytes blob;
   encode_counts(counts, blob);
   EXPECT_LE(blob.size(), 256u + 4);
+}
+
+TEST(Counts, ZipfSkewedCountsStayNearOneBytePerExpert) {
+  std::vector<uint32_t> counts(256);
+  for (size_t i = 0; i < counts.size(); ++i)  // Zipf(1.2) share of 32768 choices, hottest first
+    counts[i] = static_cast<uint32_t>(7533.0 * std::pow(static_cast<double>(i + 1), -1.2));
+  Bytes blob;
+  encode_counts(counts, blob);
+  EXPECT_LE(blob.size(), 256u * 5 / 4);
+  std::vector<uint32_t> back;
+  ASSERT_TRUE(decode_counts(blob, &back));
+  EXPECT_EQ(back, counts);
 }
 
 TEST(Counts, RejectsCorruptBlobs) {

@@ -47,8 +47,9 @@ class ByteReader {
 };
 
 // ---- Blob encodings -------------------------------------------------------------------
-// Expert token counts: varint n, varint base (= sum / n), then n zigzag varints of
-// count[i] - base. Counts cluster around their mean, so most take one byte.
+// Expert token counts: varint n, varint base, then n zigzag varints of count[i] - base.
+// Any base decodes; the encoder uses the median, so most counts take one byte whether the
+// load is uniform or skewed.
 void encode_counts(std::span<const uint32_t> counts, Bytes& out);
 bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts);
 
