@@ -13,14 +13,17 @@
 
 namespace moeprof::store {
 
-// Restricts a query; unset fields mean "all".
+// Restricts a query; unset fields mean "all". Fields a table does not have are ignored:
+// markers have no layer, ranges and GPU kernels no step or layer, expert load and router
+// decisions no time. (The {} initialisers let callers write Filter{.rank = 3} under
+// -Wmissing-field-initializers.)
 struct Filter {
-  std::optional<int32_t> rank;
-  std::optional<int32_t> layer;
-  std::optional<int64_t> step_begin;  // inclusive
-  std::optional<int64_t> step_end;    // exclusive
-  std::optional<int64_t> time_begin_ns;  // spans overlapping [time_begin, time_end)
-  std::optional<int64_t> time_end_ns;
+  std::optional<int32_t> rank{};
+  std::optional<int32_t> layer{};
+  std::optional<int64_t> step_begin{};  // inclusive
+  std::optional<int64_t> step_end{};    // exclusive
+  std::optional<int64_t> time_begin_ns{};  // spans overlapping [time_begin, time_end)
+  std::optional<int64_t> time_end_ns{};
 };
 
 struct TableCounts {
@@ -57,7 +60,9 @@ class Reader {
   std::optional<std::pair<int64_t, int64_t>> step_range() const;  // [min, max]
 
   std::vector<StepSpan> steps(const Filter& filter = {}) const;
-  // Visitors stream rows in (rank, step, layer) or time order without building big vectors.
+  // Visitors stream rows without building big vectors: expert load and router decisions in
+  // (step, layer, rank) order (the order of their step index), all-to-alls and compute spans
+  // in (rank, start time) order; rows with equal keys in the order they were written.
   void for_each_expert_load(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const;
   void for_each_router_decisions(const Filter& filter,
                                  const std::function<void(const RouterDecisionBatch&)>& fn) const;

@@ -22,6 +22,7 @@ struct RunInfo {
   int64_t end_realtime_ns = 0;
   int32_t exit_code = -1;        // the workload's exit code; -1 while running
   bool finalized = false;        // set by Writer::finalize
+  bool operator==(const RunInfo&) const = default;
 };
 
 // One agent stream (a process, or a forked child).
@@ -40,6 +41,7 @@ struct ProcessInfo {
   int64_t end_ns = 0;            // monotonic time of the last record, or of Goodbye
   uint32_t agent_version = 0;
   bool clean_exit = false;       // the stream ended with Goodbye
+  bool operator==(const ProcessInfo&) const = default;
 };
 
 struct ModelShape {
@@ -56,6 +58,7 @@ struct LayerPlacement {
   int32_t rank = -1;             // the rank that reported it
   int32_t layer = 0;
   std::vector<PlacementSlot> slots;
+  bool operator==(const LayerPlacement&) const = default;
 };
 
 struct StepSpan {
@@ -63,6 +66,7 @@ struct StepSpan {
   int64_t step = 0;
   int64_t start_ns = 0;
   int64_t end_ns = 0;
+  bool operator==(const StepSpan&) const = default;
 };
 
 struct ExpertLoad {
@@ -70,6 +74,7 @@ struct ExpertLoad {
   int64_t step = 0;
   int32_t layer = 0;
   std::vector<uint32_t> counts;  // index = expert id
+  bool operator==(const ExpertLoad&) const = default;
 };
 
 struct RouterDecisionBatch {
@@ -90,6 +95,7 @@ struct AllToAllEvent {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   std::vector<PeerBytes> peers;
+  bool operator==(const AllToAllEvent&) const = default;
 };
 
 struct ComputeSpan {
@@ -102,6 +108,7 @@ struct ComputeSpan {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   std::string name;
+  bool operator==(const ComputeSpan&) const = default;
 };
 
 struct Marker {
@@ -111,6 +118,7 @@ struct Marker {
   int64_t ts_ns = 0;
   wire::Source source = wire::Source::kApi;
   std::string name;
+  bool operator==(const Marker&) const = default;
 };
 
 // Generic NVTX-style range (domain/category/colour), filled by later capture sources.
@@ -124,6 +132,7 @@ struct Range {
   std::string name;
   uint32_t category = 0;
   uint32_t color = 0;
+  bool operator==(const Range&) const = default;
 };
 
 // A GPU kernel execution (CUPTI activity records, later).
@@ -137,6 +146,7 @@ struct GpuKernel {
   std::string name;
   uint32_t grid[3] = {0, 0, 0};
   uint32_t block[3] = {0, 0, 0};
+  bool operator==(const GpuKernel&) const = default;
 };
 
 struct DropCount {
@@ -145,6 +155,7 @@ struct DropCount {
   wire::Source source = wire::Source::kAgent;
   wire::DropReason reason = wire::DropReason::kRingFull;
   uint64_t count = 0;
+  bool operator==(const DropCount&) const = default;
 };
 
 }  // namespace moeprof::store

@@ -1,0 +1,492 @@
+#include "moeprof/store/reader.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include "reader_impl.h"
+
+namespace moeprof::store {
+namespace {
+
+using detail::column_blob;
+using detail::column_text;
+
+// Column names of one table as a query sees them; nullptr where the table has no such column.
+struct Columns {
+  const char* rank = nullptr;
+  const char* step = nullptr;
+  const char* layer = nullptr;
+  const char* start = nullptr;  // span start, or the timestamp of an instant
+  const char* end = nullptr;    // span end; nullptr for instants
+  // The table, where it has a (rank, time) index: a time filter over all ranks then walks
+  // that index once per rank instead of scanning it whole.
+  const char* timed_table = nullptr;
+  bool max_duration_in_meta = false;  // meta holds the table's longest span
+};
+
+// A SELECT with the WHERE clause a Filter asks for; every value is a bound parameter.
+struct Query {
+  std::string sql;
+  std::vector<int64_t> args;
+  bool has_where = false;
+
+  explicit Query(std::string select) : sql(std::move(select)) {}
+
+  void where(const std::string& condition, std::initializer_list<int64_t> values) {
+    sql += has_where ? " AND " : " WHERE ";
+    has_where = true;
+    sql += condition;
+    args.insert(args.end(), values);
+  }
+};
+
+int64_t saturating_sub(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_sub_overflow(a, b, &r) ? std::numeric_limits<int64_t>::min() : r;
+}
+
+// Adds the Filter's conditions for a table with `c`'s columns. Filter fields a table lacks
+// are ignored. `max_duration` (from meta) lets a time range bound the index scan from below.
+void apply_filter(Query& q, const Filter& f, const Columns& c, std::optional<int64_t> max_duration) {
+  using namespace std::string_literals;
+  if (f.rank && c.rank) q.where(c.rank + " = ?"s, {*f.rank});
+  if (f.layer && c.layer) q.where(c.layer + " = ?"s, {*f.layer});
+  if (f.step_begin && c.step) q.where(c.step + " >= ?"s, {*f.step_begin});
+  if (f.step_end && c.step) q.where(c.step + " < ?"s, {*f.step_end});
+  if (!c.start) return;
+  if (!f.rank && c.timed_table && (f.time_begin_ns || f.time_end_ns)) {
+    // The ranks present, found by a loose index scan (one index probe per rank).
+    const std::string t = c.timed_table;
+    q.where(c.rank + " IN (WITH RECURSIVE ranks(r) AS (SELECT min(rank) FROM "s + t +
+                " UNION ALL SELECT (SELECT min(rank) FROM " + t + " WHERE rank > r) FROM ranks WHERE r IS NOT NULL)" +
+                " SELECT r FROM ranks)",
+            {});
+  }
+  if (f.time_end_ns) q.where(c.start + " < ?"s, {*f.time_end_ns});
+  if (f.time_begin_ns) {
+    if (!c.end) {
+      q.where(c.start + " >= ?"s, {*f.time_begin_ns});
+      return;
+    }
+    // Spans overlapping [begin, end); a zero-length span counts when it lies inside.
+    q.where("("s + c.end + " > ? OR " + c.start + " >= ?)", {*f.time_begin_ns, *f.time_begin_ns});
+    if (max_duration) q.where(c.start + " >= ?"s, {saturating_sub(*f.time_begin_ns, *max_duration)});
+  }
+}
+
+// Runs `q` with its filter arguments bound and calls `row` for every result row.
+template <class Fn>
+void run_query(const Reader::Impl& impl, const Query& q, std::string_view what, Fn&& row) {
+  detail::Stmt stmt = impl.prepare(q.sql);
+  for (size_t i = 0; i < q.args.size(); ++i) sqlite3_bind_int64(stmt.get(), static_cast<int>(i + 1), q.args[i]);
+  while (impl.next(stmt.get(), what)) row(stmt.get());
+}
+
+Query filtered(const Reader::Impl& impl, std::string select, const Filter& f, const Columns& c,
+               const char* order_by) {
+  Query q{std::move(select)};
+  std::optional<int64_t> max_duration;
+  if (c.max_duration_in_meta && f.time_begin_ns) {
+    detail::Stmt stmt = impl.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" +
+                                     std::string(detail::kMaxDurationKeyPrefix) + c.timed_table + "'");
+    if (impl.next(stmt.get(), "meta")) max_duration = sqlite3_column_int64(stmt.get(), 0);
+  }
+  apply_filter(q, f, c, max_duration);
+  q.sql += " ORDER BY ";
+  q.sql += order_by;
+  return q;
+}
+
+// SQLite reads pages lazily, so a cut-off file can pass many queries before one fails
+// deep inside. The header says how long the file is (when its size field is valid, i.e. the
+// change counter at offset 24 equals the one at offset 92); without a WAL holding newer
+// pages the file must be that long. Empty when the length is fine or not an SQLite file.
+std::string truncation(const std::string& path, int64_t file_size) {
+  constexpr std::string_view kMagic("SQLite format 3\0", 16);
+  unsigned char header[100];
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(header), sizeof header);
+  const auto got = in.gcount();
+  if (got < static_cast<std::streamsize>(kMagic.size()) || std::memcmp(header, kMagic.data(), kMagic.size()) != 0)
+    return {};
+  if (got < static_cast<std::streamsize>(sizeof header)) return "is truncated (" + std::to_string(got) + " bytes)";
+  const auto be32 = [&](int at) {
+    return uint32_t{header[at]} << 24 | uint32_t{header[at + 1]} << 16 | uint32_t{header[at + 2]} << 8 | header[at + 3];
+  };
+  const uint32_t raw_page_size = uint32_t{header[16]} << 8 | header[17];
+  const int64_t page_size = raw_page_size == 1 ? 65536 : raw_page_size;
+  const int64_t pages = be32(28);
+  struct stat wal;
+  const bool has_wal = ::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0;
+  if (be32(24) != be32(92) || has_wal || file_size >= pages * page_size) return {};
+  return "is truncated (" + std::to_string(file_size) + " bytes; its header says " + std::to_string(pages * page_size) +
+         ")";
+}
+
+}  // namespace
+
+// ---- Impl ---------------------------------------------------------------------------------
+
+void Reader::Impl::fail(std::string_view what) const {
+  throw Error(path + ": " + std::string(what) + ": " + sqlite3_errmsg(db.get()));
+}
+
+void Reader::Impl::corrupt(std::string_view what) const { throw Error(path + ": " + std::string(what)); }
+
+detail::Stmt Reader::Impl::prepare(const std::string& sql) const {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) fail("cannot query the trace");
+  return detail::Stmt(stmt);
+}
+
+bool Reader::Impl::next(sqlite3_stmt* stmt, std::string_view what) const {
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(std::string("cannot read ") + std::string(what));
+}
+
+std::optional<int64_t> Reader::Impl::scalar(const std::string& sql) const {
+  detail::Stmt stmt = prepare(sql);
+  if (!next(stmt.get(), sql) || sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(stmt.get(), 0);
+}
+
+std::string Reader::Impl::open() {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "no such file" : std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a trace";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  if (st.st_size == 0) return "is empty, not a moeprof trace";
+  if (std::string cut = truncation(path, st.st_size); !cut.empty()) return cut;
+
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  db.reset(raw);
+  if (rc != SQLITE_OK) return std::string("cannot open: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+  // A live trace's writer holds its lock only briefly (commits, checkpoints).
+  sqlite3_busy_timeout(db.get(), 5000);
+
+  sqlite3_stmt* stmt = nullptr;
+  const std::string format_sql = "SELECT value FROM meta WHERE key = '" + std::string(detail::kFormatKey) + "'";
+  if (sqlite3_prepare_v2(db.get(), format_sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    const int code = sqlite3_errcode(db.get());
+    const std::string message = sqlite3_errmsg(db.get());
+    if (code == SQLITE_NOTADB) return "not a moeprof trace: file is not a database";
+    if (code == SQLITE_ERROR && message.find("no such table") != std::string::npos)
+      return "not a moeprof trace (an SQLite database without moeprof's meta table)";
+    return "unreadable or corrupt trace: " + message;
+  }
+  detail::Stmt format(stmt);
+  const int step_rc = sqlite3_step(stmt);
+  if (step_rc != SQLITE_ROW && step_rc != SQLITE_DONE)
+    return "unreadable or corrupt trace: " + std::string(sqlite3_errmsg(db.get()));
+  if (step_rc == SQLITE_DONE) return "not a moeprof trace (meta has no format row)";
+  if (column_text(stmt, 0) != detail::kFormatValue)
+    return "not a moeprof trace (meta.format is '" + column_text(stmt, 0) + "')";
+  format.reset();
+
+  try {
+    version = static_cast<int>(scalar("PRAGMA user_version").value_or(0));
+    if (version > store::schema_version())
+      return "was written by a newer moeprof (schema " + std::to_string(version) + "; this build reads " +
+             std::to_string(store::schema_version()) + ")";
+    if (version < store::schema_version())
+      return "has schema version " + std::to_string(version) + ", which this build does not read (it reads " +
+             std::to_string(store::schema_version()) + ")";
+  } catch (const Error& e) {
+    // Error's text already names the file; keep only what follows the path.
+    return std::string("unreadable or corrupt trace: ") + (e.what() + path.size() + 2);
+  }
+  return {};
+}
+
+// ---- Reader -------------------------------------------------------------------------------
+
+Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Reader::~Reader() = default;
+
+std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  if (std::string problem = impl->open(); !problem.empty()) {
+    if (error) *error = path + ": " + problem;
+    return nullptr;
+  }
+  return std::unique_ptr<Reader>(new Reader(std::move(impl)));
+}
+
+int Reader::schema_version() const { return impl_->version; }
+
+RunInfo Reader::run() const {
+  RunInfo run;
+  Query q{"SELECT command, host, moeprof_version, routing_mode, start_realtime_ns, end_realtime_ns, exit_code,"
+          " finalized FROM run WHERE id = 1"};
+  run_query(*impl_, q, "run", [&](sqlite3_stmt* s) {
+    run.command = column_text(s, 0);
+    run.host = column_text(s, 1);
+    run.moeprof_version = column_text(s, 2);
+    run.routing_mode = column_text(s, 3);
+    run.start_realtime_ns = sqlite3_column_int64(s, 4);
+    run.end_realtime_ns = sqlite3_column_int64(s, 5);  // NULL (still running) reads as 0
+    run.exit_code = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 6);
+    run.finalized = sqlite3_column_int(s, 7) != 0;
+  });
+  return run;
+}
+
+std::vector<ProcessInfo> Reader::processes() const {
+  std::vector<ProcessInfo> out;
+  Query q{"SELECT id, pid, ppid, host, command, rank, local_rank, world_size, ep_size, realtime_ns, monotonic_ns,"
+          " end_ns, agent_version, clean_exit FROM process ORDER BY id"};
+  run_query(*impl_, q, "process", [&](sqlite3_stmt* s) {
+    ProcessInfo& p = out.emplace_back();
+    p.id = sqlite3_column_int64(s, 0);
+    p.pid = static_cast<uint32_t>(sqlite3_column_int64(s, 1));
+    p.ppid = static_cast<uint32_t>(sqlite3_column_int64(s, 2));
+    p.host = column_text(s, 3);
+    p.command = column_text(s, 4);
+    p.rank = sqlite3_column_int(s, 5);
+    p.local_rank = sqlite3_column_int(s, 6);
+    p.world_size = sqlite3_column_int(s, 7);
+    p.ep_size = sqlite3_column_int(s, 8);
+    p.realtime_ns = sqlite3_column_int64(s, 9);
+    p.monotonic_ns = sqlite3_column_int64(s, 10);
+    p.end_ns = sqlite3_column_int64(s, 11);
+    p.agent_version = static_cast<uint32_t>(sqlite3_column_int64(s, 12));
+    p.clean_exit = sqlite3_column_int(s, 13) != 0;
+  });
+  return out;
+}
+
+std::optional<ModelShape> Reader::model() const {
+  std::optional<ModelShape> model;
+  Query q{"SELECT name, num_layers, num_experts, top_k, num_shared_experts, hidden_size FROM model WHERE id = 1"};
+  run_query(*impl_, q, "model", [&](sqlite3_stmt* s) {
+    model = ModelShape{column_text(s, 0),        sqlite3_column_int(s, 1), sqlite3_column_int(s, 2),
+                       sqlite3_column_int(s, 3), sqlite3_column_int(s, 4), sqlite3_column_int(s, 5)};
+  });
+  return model;
+}
+
+std::vector<LayerPlacement> Reader::placements() const {
+  std::vector<LayerPlacement> out;
+  Query q{"SELECT reported_by, layer, expert, rank FROM placement ORDER BY reported_by, layer, slot"};
+  run_query(*impl_, q, "placement", [&](sqlite3_stmt* s) {
+    const int32_t reported_by = sqlite3_column_int(s, 0), layer = sqlite3_column_int(s, 1);
+    if (out.empty() || out.back().rank != reported_by || out.back().layer != layer)
+      out.push_back(LayerPlacement{reported_by, layer, {}});
+    out.back().slots.push_back(PlacementSlot{sqlite3_column_int(s, 2), sqlite3_column_int(s, 3)});
+  });
+  return out;
+}
+
+TableCounts Reader::counts() const {
+  TableCounts c;
+  const auto count = [&](const char* table) {
+    return impl_->scalar(std::string("SELECT count(*) FROM ") + table).value_or(0);
+  };
+  c.processes = count("process");
+  c.steps = count("step");
+  c.expert_load = count("expert_load");
+  c.router_decisions = count("router_decision");
+  c.all_to_all = count("all_to_all");
+  c.compute_spans = count("compute_span");
+  c.markers = count("marker");
+  c.ranges = count("range");
+  c.gpu_kernels = count("gpu_kernel");
+  c.placements = count("placement");
+  c.dropped = static_cast<uint64_t>(impl_->scalar("SELECT sum(count) FROM drops").value_or(0));
+  return c;
+}
+
+std::vector<int32_t> Reader::ranks() const {
+  std::vector<int32_t> out;
+  run_query(*impl_, Query{"SELECT rank FROM process UNION SELECT rank FROM step ORDER BY 1"}, "ranks",
+            [&](sqlite3_stmt* s) { out.push_back(sqlite3_column_int(s, 0)); });
+  return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> Reader::step_range() const {
+  // Each arm is a lone min() or max(), which SQLite answers from a step index in O(log n);
+  // the outer aggregate skips the NULLs of empty tables.
+  std::string lows, highs;
+  for (const char* table : {"step", "expert_load", "router_decision", "all_to_all", "compute_span"}) {
+    const std::string separator = lows.empty() ? "" : " UNION ALL ";
+    lows += separator + "SELECT min(step) AS v FROM " + table;
+    highs += separator + "SELECT max(step) AS v FROM " + table;
+  }
+  const auto low = impl_->scalar("SELECT min(v) FROM (" + lows + ")");
+  const auto high = impl_->scalar("SELECT max(v) FROM (" + highs + ")");
+  if (!low || !high) return std::nullopt;
+  return std::make_pair(*low, *high);
+}
+
+std::vector<StepSpan> Reader::steps(const Filter& filter) const {
+  std::vector<StepSpan> out;
+  const Query q = filtered(*impl_, "SELECT rank, step, start_ns, end_ns FROM step", filter,
+                           Columns{"rank", "step", nullptr, "start_ns", "end_ns", nullptr, false}, "rank, step, rowid");
+  run_query(*impl_, q, "step", [&](sqlite3_stmt* s) {
+    out.push_back(StepSpan{sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+                           sqlite3_column_int64(s, 3)});
+  });
+  return out;
+}
+
+void Reader::for_each_expert_load(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const {
+  const Query q = filtered(*impl_, "SELECT rank, step, layer, counts, rowid FROM expert_load", filter,
+                           Columns{"rank", "step", "layer", nullptr, nullptr, nullptr, false}, "step, layer, rank, rowid");
+  ExpertLoad load;
+  run_query(*impl_, q, "expert_load", [&](sqlite3_stmt* s) {
+    load.rank = sqlite3_column_int(s, 0);
+    load.step = sqlite3_column_int64(s, 1);
+    load.layer = sqlite3_column_int(s, 2);
+    if (!wire::decode_counts(column_blob(s, 3), &load.counts))
+      impl_->corrupt("corrupt expert_load row " + std::to_string(sqlite3_column_int64(s, 4)) +
+                     ": its counts blob does not decode");
+    fn(load);
+  });
+}
+
+void Reader::for_each_router_decisions(const Filter& filter,
+                                       const std::function<void(const RouterDecisionBatch&)>& fn) const {
+  const Query q = filtered(*impl_, "SELECT rank, step, layer, token_offset, routing, rowid FROM router_decision",
+                           filter, Columns{"rank", "step", "layer", nullptr, nullptr, nullptr, false},
+                           "step, layer, rank, token_offset, rowid");
+  RouterDecisionBatch batch;
+  run_query(*impl_, q, "router_decision", [&](sqlite3_stmt* s) {
+    batch.rank = sqlite3_column_int(s, 0);
+    batch.step = sqlite3_column_int64(s, 1);
+    batch.layer = sqlite3_column_int(s, 2);
+    batch.token_offset = static_cast<uint32_t>(sqlite3_column_int64(s, 3));
+    if (!wire::decode_routing(column_blob(s, 4), &batch.routing))
+      impl_->corrupt("corrupt router_decision row " + std::to_string(sqlite3_column_int64(s, 5)) +
+                     ": its routing blob does not decode");
+    fn(batch);
+  });
+}
+
+void Reader::for_each_all_to_all(const Filter& filter, const std::function<void(const AllToAllEvent&)>& fn) const {
+  const Query q = filtered(*impl_,
+                           "SELECT rank, step, layer, phase, source, tid, start_ns, end_ns, peer_bytes, id"
+                           " FROM all_to_all",
+                           filter, Columns{"rank", "step", "layer", "start_ns", "end_ns", "all_to_all", true},
+                           "rank, start_ns, id");
+  AllToAllEvent event;
+  run_query(*impl_, q, "all_to_all", [&](sqlite3_stmt* s) {
+    event.rank = sqlite3_column_int(s, 0);
+    event.step = sqlite3_column_int64(s, 1);
+    event.layer = sqlite3_column_int(s, 2);
+    event.phase = static_cast<wire::Phase>(sqlite3_column_int(s, 3));
+    event.source = static_cast<wire::Source>(sqlite3_column_int(s, 4));
+    event.tid = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
+    event.start_ns = sqlite3_column_int64(s, 6);
+    event.end_ns = sqlite3_column_int64(s, 7);
+    if (!wire::decode_peer_bytes(column_blob(s, 8), &event.peers))
+      impl_->corrupt("corrupt all_to_all row " + std::to_string(sqlite3_column_int64(s, 9)) +
+                     ": its peer_bytes blob does not decode");
+    fn(event);
+  });
+}
+
+void Reader::for_each_compute_span(const Filter& filter, const std::function<void(const ComputeSpan&)>& fn) const {
+  const Query q = filtered(*impl_,
+                           "SELECT c.rank, c.step, c.layer, c.kind, c.source, c.tid, c.start_ns, c.end_ns, s.value"
+                           " FROM compute_span c LEFT JOIN string s ON s.id = c.name_id",
+                           filter, Columns{"c.rank", "c.step", "c.layer", "c.start_ns", "c.end_ns", "compute_span", true},
+                           "c.rank, c.start_ns, c.rowid");
+  ComputeSpan span;
+  run_query(*impl_, q, "compute_span", [&](sqlite3_stmt* s) {
+    span.rank = sqlite3_column_int(s, 0);
+    span.step = sqlite3_column_int64(s, 1);
+    span.layer = sqlite3_column_int(s, 2);
+    span.kind = static_cast<wire::ComputeKind>(sqlite3_column_int(s, 3));
+    span.source = static_cast<wire::Source>(sqlite3_column_int(s, 4));
+    span.tid = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
+    span.start_ns = sqlite3_column_int64(s, 6);
+    span.end_ns = sqlite3_column_int64(s, 7);
+    span.name = column_text(s, 8);
+    fn(span);
+  });
+}
+
+std::vector<Marker> Reader::markers(const Filter& filter) const {
+  std::vector<Marker> out;
+  const Query q = filtered(*impl_,
+                           "SELECT m.rank, m.step, m.tid, m.ts_ns, m.source, s.value"
+                           " FROM marker m LEFT JOIN string s ON s.id = m.name_id",
+                           filter, Columns{"m.rank", "m.step", nullptr, "m.ts_ns", nullptr, "marker", false},
+                           "m.rank, m.ts_ns, m.rowid");
+  run_query(*impl_, q, "marker", [&](sqlite3_stmt* s) {
+    out.push_back(Marker{sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1),
+                         static_cast<uint32_t>(sqlite3_column_int64(s, 2)), sqlite3_column_int64(s, 3),
+                         static_cast<wire::Source>(sqlite3_column_int(s, 4)), column_text(s, 5)});
+  });
+  return out;
+}
+
+std::vector<Range> Reader::ranges(const Filter& filter) const {
+  std::vector<Range> out;
+  const Query q = filtered(*impl_,
+                           "SELECT r.rank, r.tid, r.start_ns, r.end_ns, r.source, d.value, n.value, r.category,"
+                           " r.color FROM range r LEFT JOIN string d ON d.id = r.domain_id"
+                           " LEFT JOIN string n ON n.id = r.name_id",
+                           filter, Columns{"r.rank", nullptr, nullptr, "r.start_ns", "r.end_ns", "range", true},
+                           "r.rank, r.start_ns, r.rowid");
+  run_query(*impl_, q, "range", [&](sqlite3_stmt* s) {
+    Range& r = out.emplace_back();
+    r.rank = sqlite3_column_int(s, 0);
+    r.tid = static_cast<uint32_t>(sqlite3_column_int64(s, 1));
+    r.start_ns = sqlite3_column_int64(s, 2);
+    r.end_ns = sqlite3_column_int64(s, 3);
+    r.source = static_cast<wire::Source>(sqlite3_column_int(s, 4));
+    r.domain = column_text(s, 5);
+    r.name = column_text(s, 6);
+    r.category = static_cast<uint32_t>(sqlite3_column_int64(s, 7));
+    r.color = static_cast<uint32_t>(sqlite3_column_int64(s, 8));
+  });
+  return out;
+}
+
+std::vector<GpuKernel> Reader::gpu_kernels(const Filter& filter) const {
+  std::vector<GpuKernel> out;
+  const Query q = filtered(*impl_,
+                           "SELECT k.rank, k.device, k.stream, k.correlation_id, k.start_ns, k.end_ns, s.value,"
+                           " k.grid_x, k.grid_y, k.grid_z, k.block_x, k.block_y, k.block_z"
+                           " FROM gpu_kernel k LEFT JOIN string s ON s.id = k.name_id",
+                           filter, Columns{"k.rank", nullptr, nullptr, "k.start_ns", "k.end_ns", "gpu_kernel", true},
+                           "k.rank, k.start_ns, k.rowid");
+  run_query(*impl_, q, "gpu_kernel", [&](sqlite3_stmt* s) {
+    GpuKernel& k = out.emplace_back();
+    k.rank = sqlite3_column_int(s, 0);
+    k.device = static_cast<uint32_t>(sqlite3_column_int64(s, 1));
+    k.stream = static_cast<uint32_t>(sqlite3_column_int64(s, 2));
+    k.correlation_id = static_cast<uint32_t>(sqlite3_column_int64(s, 3));
+    k.start_ns = sqlite3_column_int64(s, 4);
+    k.end_ns = sqlite3_column_int64(s, 5);
+    k.name = column_text(s, 6);
+    for (int i = 0; i < 3; ++i) {
+      k.grid[i] = static_cast<uint32_t>(sqlite3_column_int64(s, 7 + i));
+      k.block[i] = static_cast<uint32_t>(sqlite3_column_int64(s, 10 + i));
+    }
+  });
+  return out;
+}
+
+std::vector<DropCount> Reader::drops() const {
+  std::vector<DropCount> out;
+  Query q{"SELECT process_id, rank, source, reason, count FROM drops ORDER BY process_id, source, reason"};
+  run_query(*impl_, q, "drops", [&](sqlite3_stmt* s) {
+    out.push_back(DropCount{sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                            static_cast<wire::Source>(sqlite3_column_int(s, 2)),
+                            static_cast<wire::DropReason>(sqlite3_column_int(s, 3)),
+                            static_cast<uint64_t>(sqlite3_column_int64(s, 4))});
+  });
+  return out;
+}
+
+}  // namespace moeprof::store

@@ -1,0 +1,28 @@
+// Owning handles for SQLite connections and statements, shared by the writer and reader.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string_view>
+
+namespace moeprof::store::detail {
+
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Db = std::unique_ptr<sqlite3, CloseDb>;
+
+struct FinalizeStmt {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
+
+// The meta row that marks a file as a moeprof trace.
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kFormatValue = "moeprof-trace";
+// Meta rows `max_duration_ns.<table>` hold the longest span of that table, so a time-range
+// query can bound its index scan from below (start_ns >= begin - max duration).
+inline constexpr std::string_view kMaxDurationKeyPrefix = "max_duration_ns.";
+
+}  // namespace moeprof::store::detail

@@ -1,0 +1,547 @@
+#include "moeprof/store/writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+#include "moeprof/store/reader.h"
+#include "sqlite_handles.h"
+
+namespace moeprof::store {
+namespace {
+
+// Rows per transaction: big enough that commits cost nothing per row, small enough that a
+// reader of a live trace sees data within a fraction of a second at full ingest rate.
+constexpr int64_t kBatchRows = 50000;
+// Expert-load rows are ~300 bytes and routing blobs up to hundreds of KB: 16 KiB pages keep
+// per-page overhead and overflow chains small (measured in tests/bench/store_bench.cpp).
+constexpr int kPageSize = 16384;
+
+enum StatementId : int {
+  kBegin,
+  kCommit,
+  kSetRun,
+  kInsertProcess,
+  kUpdateProcess,
+  kSetModel,
+  kSetPlacementSlot,
+  kInsertStep,
+  kInsertExpertLoad,
+  kInsertRouterDecision,
+  kInsertAllToAll,
+  kInsertComputeSpan,
+  kInsertMarker,
+  kInsertRange,
+  kInsertGpuKernel,
+  kAddDrops,
+  kInsertString,
+  kSetMeta,
+  kStatementCount
+};
+
+constexpr std::array<const char*, kStatementCount> kStatementSql = {
+    "BEGIN",
+    "COMMIT",
+    "INSERT OR REPLACE INTO run (id, command, host, moeprof_version, routing_mode, start_realtime_ns,"
+    " end_realtime_ns, exit_code, finalized) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO process (pid, ppid, host, command, rank, local_rank, world_size, ep_size, realtime_ns,"
+    " monotonic_ns, end_ns, agent_version, clean_exit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE process SET pid = ?, ppid = ?, host = ?, command = ?, rank = ?, local_rank = ?, world_size = ?,"
+    " ep_size = ?, realtime_ns = ?, monotonic_ns = ?, end_ns = ?, agent_version = ?, clean_exit = ?"
+    " WHERE id = ?",
+    // The first report of the model shape wins (schemas/trace.sql).
+    "INSERT OR IGNORE INTO model (id, name, num_layers, num_experts, top_k, num_shared_experts, hidden_size)"
+    " VALUES (1, ?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO placement (layer, slot, expert, rank, reported_by) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO step (rank, step, start_ns, end_ns) VALUES (?, ?, ?, ?)",
+    "INSERT INTO expert_load (rank, step, layer, num_experts, tokens, counts) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO router_decision (rank, step, layer, token_offset, num_tokens, top_k, routing)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO all_to_all (rank, step, layer, phase, source, tid, start_ns, end_ns, send_bytes,"
+    " recv_bytes, peer_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO compute_span (rank, step, layer, kind, source, tid, start_ns, end_ns, name_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO marker (rank, step, tid, ts_ns, source, name_id) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO range (rank, tid, start_ns, end_ns, source, domain_id, name_id, category, color)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO gpu_kernel (rank, device, stream, correlation_id, start_ns, end_ns, name_id,"
+    " grid_x, grid_y, grid_z, block_x, block_y, block_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO drops (process_id, rank, source, reason, count) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (process_id, source, reason) DO UPDATE SET count = count + excluded.count",
+    "INSERT INTO string (value) VALUES (?)",
+    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+};
+
+// Tables whose rows are time spans; their longest span is kept in meta (see sqlite_handles.h).
+enum SpanTable : int { kAllToAllSpans, kComputeSpans, kRangeSpans, kGpuKernelSpans, kSpanTableCount };
+constexpr std::array<const char*, kSpanTableCount> kSpanTableName = {"all_to_all", "compute_span", "range",
+                                                                     "gpu_kernel"};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+void bind_int(sqlite3_stmt* s, int index, int64_t value) { sqlite3_bind_int64(s, index, value); }
+void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
+  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+void bind_blob(sqlite3_stmt* s, int index, const wire::Bytes& blob) {
+  sqlite3_bind_blob(s, index, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+}
+// A string id, or NULL for id 0 (no name).
+void bind_string_id(sqlite3_stmt* s, int index, int64_t id) {
+  if (id == 0)
+    sqlite3_bind_null(s, index);
+  else
+    sqlite3_bind_int64(s, index, id);
+}
+
+void bind_process(sqlite3_stmt* s, const ProcessInfo& p) {
+  bind_int(s, 1, p.pid);
+  bind_int(s, 2, p.ppid);
+  bind_text(s, 3, p.host);
+  bind_text(s, 4, p.command);
+  bind_int(s, 5, p.rank);
+  bind_int(s, 6, p.local_rank);
+  bind_int(s, 7, p.world_size);
+  bind_int(s, 8, p.ep_size);
+  bind_int(s, 9, p.realtime_ns);
+  bind_int(s, 10, p.monotonic_ns);
+  bind_int(s, 11, p.end_ns);
+  bind_int(s, 12, p.agent_version);
+  bind_int(s, 13, p.clean_exit ? 1 : 0);
+}
+
+void remove_trace_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
+}
+
+}  // namespace
+
+struct Writer::Impl {
+  std::string path;
+  detail::Db db;  // declared before the statements, so they are finalised first
+  std::array<detail::Stmt, kStatementCount> statements;
+  std::string error;
+  bool closed = false;
+  bool in_transaction = false;
+  int64_t pending_rows = 0;
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> strings;
+  wire::Bytes blob;
+  std::array<int64_t, kSpanTableCount> max_duration{};
+  std::array<int64_t, kSpanTableCount> stored_max_duration{};
+
+  ~Impl() {
+    // A writer dropped without finalize() (the collector failed) still keeps what it recorded.
+    if (db && in_transaction) sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr);
+  }
+
+  // Records the first error; always returns false.
+  bool fail(std::string_view what, bool with_sqlite_message = true) {
+    if (error.empty()) {
+      error = path + ": " + std::string(what);
+      if (with_sqlite_message && db) error += std::string(": ") + sqlite3_errmsg(db.get());
+    }
+    return false;
+  }
+
+  bool usable() {
+    if (closed) return fail("write after the trace was finalised", false);
+    return error.empty();
+  }
+
+  bool exec(const char* sql, std::string_view what) {
+    return sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr) == SQLITE_OK || fail(what);
+  }
+
+  bool initialise() {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db.reset(raw);
+    if (rc != SQLITE_OK) return fail("cannot open as SQLite database");
+    sqlite3_busy_timeout(db.get(), 5000);
+    const std::string page_size = "PRAGMA page_size = " + std::to_string(kPageSize);
+    const std::string schema(schema_sql());
+    const std::string meta = std::string("INSERT INTO meta (key, value) VALUES ('") + std::string(detail::kFormatKey) +
+                             "', '" + std::string(detail::kFormatValue) + "'), ('schema_version', '" +
+                             std::to_string(schema_version()) + "'), ('created_by', 'moeprof " MOEPROF_VERSION "')";
+    if (!exec(page_size.c_str(), "cannot set the page size") ||
+        !exec("PRAGMA journal_mode = WAL", "cannot switch to WAL journal") ||
+        !exec("PRAGMA synchronous = NORMAL", "cannot set synchronous mode") ||
+        !exec("PRAGMA cache_size = -65536", "cannot set the cache size") ||
+        !exec("PRAGMA journal_size_limit = 67108864", "cannot set the journal size limit") ||
+        !exec("BEGIN", "cannot begin the schema transaction") ||
+        !exec(schema.c_str(), "cannot create the trace schema") || !exec(meta.c_str(), "cannot write meta rows") ||
+        !exec("COMMIT", "cannot commit the trace schema"))
+      return false;
+    for (int i = 0; i < kStatementCount; ++i) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db.get(), kStatementSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+        return fail(std::string("cannot prepare '") + kStatementSql[i] + "'");
+      statements[i].reset(stmt);
+    }
+    return true;
+  }
+
+  // Runs a statement that returns no rows and resets it; errors name `what`.
+  bool step(StatementId id, std::string_view what) {
+    sqlite3_stmt* s = statements[id].get();
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+      fail(what);
+      sqlite3_reset(s);
+      return false;
+    }
+    sqlite3_reset(s);
+    return true;
+  }
+
+  // The statement for a new row, inside the open transaction (begun here if needed);
+  // nullptr after an error.
+  sqlite3_stmt* row(StatementId id) {
+    if (!usable()) return nullptr;
+    if (!in_transaction) {
+      if (!step(kBegin, "cannot begin a transaction")) return nullptr;
+      in_transaction = true;
+    }
+    return statements[id].get();
+  }
+
+  // Inserts the bound row; commits every kBatchRows rows.
+  void finish_row(StatementId id, const char* table) {
+    sqlite3_stmt* s = statements[id].get();
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) fail(std::string("cannot write a row to ") + table);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE && ++pending_rows >= kBatchRows) commit();
+  }
+
+  void note_span(SpanTable table, int64_t start_ns, int64_t end_ns) {
+    if (end_ns - start_ns > max_duration[table]) max_duration[table] = end_ns - start_ns;
+  }
+
+  bool store_max_durations() {
+    for (int t = 0; t < kSpanTableCount; ++t) {
+      if (max_duration[t] == stored_max_duration[t]) continue;
+      sqlite3_stmt* s = statements[kSetMeta].get();
+      const std::string key = std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t];
+      const std::string value = std::to_string(max_duration[t]);
+      bind_text(s, 1, key);
+      bind_text(s, 2, value);
+      if (!step(kSetMeta, "cannot update meta")) return false;
+      stored_max_duration[t] = max_duration[t];
+    }
+    return true;
+  }
+
+  bool commit() {
+    if (!error.empty()) return false;
+    if (!in_transaction) return true;
+    if (!store_max_durations() || !step(kCommit, "cannot commit")) return false;
+    in_transaction = false;
+    pending_rows = 0;
+    return true;
+  }
+
+  // The id of an interned string. An empty optional name is 0 (stored as NULL); markers,
+  // ranges and kernels must name something, so for them "" is interned like any name.
+  // 0 after an error.
+  int64_t intern(std::string_view value, bool required) {
+    if (value.empty() && !required) return 0;
+    if (auto it = strings.find(value); it != strings.end()) return it->second;
+    sqlite3_stmt* s = row(kInsertString);
+    if (s == nullptr) return 0;
+    bind_text(s, 1, value);
+    if (!step(kInsertString, "cannot write a row to string")) return 0;
+    const int64_t id = sqlite3_last_insert_rowid(db.get());
+    strings.emplace(std::string(value), id);
+    return id;
+  }
+
+  bool set_run(const RunInfo& run, bool finalized) {
+    sqlite3_stmt* s = row(kSetRun);
+    if (s == nullptr) return false;
+    bind_text(s, 1, run.command);
+    bind_text(s, 2, run.host);
+    bind_text(s, 3, run.moeprof_version.empty() ? std::string_view(MOEPROF_VERSION) : run.moeprof_version);
+    bind_text(s, 4, run.routing_mode.empty() ? std::string_view("off") : run.routing_mode);
+    bind_int(s, 5, run.start_realtime_ns);
+    // End time and exit code stay NULL until the run has ended.
+    if (finalized) {
+      bind_int(s, 6, run.end_realtime_ns);
+      bind_int(s, 7, run.exit_code);
+    } else {
+      sqlite3_bind_null(s, 6);
+      sqlite3_bind_null(s, 7);
+    }
+    bind_int(s, 8, finalized ? 1 : 0);
+    finish_row(kSetRun, "run");
+    return error.empty();
+  }
+
+  bool close() {
+    if (!commit()) return false;
+    // Fold the WAL into the main file so the finished trace is one file. Busy means a reader
+    // holds the WAL open: the data is committed anyway and the last close checkpoints it.
+    const int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) return fail("cannot checkpoint the WAL");
+    // Back to a rollback journal: a finished trace then opens read-only without -wal/-shm
+    // files (read-only media, no files created next to it). Needs no other connection open.
+    sqlite3_exec(db.get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+    for (auto& s : statements) s.reset();
+    sqlite3* raw = db.release();
+    closed = true;
+    if (sqlite3_close(raw) != SQLITE_OK) {
+      const std::string message = sqlite3_errmsg(raw);
+      sqlite3_close_v2(raw);
+      return fail("cannot close: " + message, false);
+    }
+    return true;
+  }
+};
+
+Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Writer::~Writer() = default;
+
+std::unique_ptr<Writer> Writer::create(const std::string& path, std::string* error) {
+  // Claim the name atomically: O_EXCL refuses any existing file, also one created meanwhile.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int e = errno;
+    if (error)
+      *error = path + ": " + (e == EEXIST ? std::string("already exists (refusing to overwrite it)")
+                                          : std::string("cannot create: ") + std::strerror(e));
+    return nullptr;
+  }
+  ::close(fd);
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  if (!impl->initialise()) {
+    if (error) *error = impl->error;
+    impl.reset();
+    remove_trace_files(path);  // nothing half-made is left behind
+    return nullptr;
+  }
+  return std::unique_ptr<Writer>(new Writer(std::move(impl)));
+}
+
+void Writer::set_run(const RunInfo& run) { impl_->set_run(run, false); }
+
+int64_t Writer::add_process(const ProcessInfo& process) {
+  sqlite3_stmt* s = impl_->row(kInsertProcess);
+  if (s == nullptr) return 0;
+  bind_process(s, process);
+  impl_->finish_row(kInsertProcess, "process");
+  return impl_->error.empty() ? sqlite3_last_insert_rowid(impl_->db.get()) : 0;
+}
+
+void Writer::update_process(const ProcessInfo& process) {
+  sqlite3_stmt* s = impl_->row(kUpdateProcess);
+  if (s == nullptr) return;
+  bind_process(s, process);
+  bind_int(s, 14, process.id);
+  impl_->finish_row(kUpdateProcess, "process");
+}
+
+void Writer::set_model(const ModelShape& model) {
+  sqlite3_stmt* s = impl_->row(kSetModel);
+  if (s == nullptr) return;
+  bind_text(s, 1, model.name);
+  bind_int(s, 2, model.num_layers);
+  bind_int(s, 3, model.num_experts);
+  bind_int(s, 4, model.top_k);
+  bind_int(s, 5, model.num_shared_experts);
+  bind_int(s, 6, model.hidden_size);
+  impl_->finish_row(kSetModel, "model");
+}
+
+void Writer::add_placement(const LayerPlacement& placement) {
+  for (size_t slot = 0; slot < placement.slots.size(); ++slot) {
+    sqlite3_stmt* s = impl_->row(kSetPlacementSlot);
+    if (s == nullptr) return;
+    bind_int(s, 1, placement.layer);
+    bind_int(s, 2, static_cast<int64_t>(slot));
+    bind_int(s, 3, placement.slots[slot].expert);
+    bind_int(s, 4, placement.slots[slot].rank);
+    bind_int(s, 5, placement.rank);
+    impl_->finish_row(kSetPlacementSlot, "placement");
+  }
+}
+
+void Writer::add_step(const StepSpan& step) {
+  sqlite3_stmt* s = impl_->row(kInsertStep);
+  if (s == nullptr) return;
+  bind_int(s, 1, step.rank);
+  bind_int(s, 2, step.step);
+  bind_int(s, 3, step.start_ns);
+  bind_int(s, 4, step.end_ns);
+  impl_->finish_row(kInsertStep, "step");
+}
+
+void Writer::add_expert_load(const ExpertLoad& load) {
+  sqlite3_stmt* s = impl_->row(kInsertExpertLoad);
+  if (s == nullptr) return;
+  uint64_t tokens = 0;
+  for (uint32_t c : load.counts) tokens += c;
+  impl_->blob.clear();
+  wire::encode_counts(load.counts, impl_->blob);
+  bind_int(s, 1, load.rank);
+  bind_int(s, 2, load.step);
+  bind_int(s, 3, load.layer);
+  bind_int(s, 4, static_cast<int64_t>(load.counts.size()));
+  bind_int(s, 5, static_cast<int64_t>(tokens));
+  bind_blob(s, 6, impl_->blob);
+  impl_->finish_row(kInsertExpertLoad, "expert_load");
+}
+
+void Writer::add_router_decisions(const RouterDecisionBatch& batch) {
+  if (!impl_->usable()) return;
+  const wire::Routing& r = batch.routing;
+  const size_t n = static_cast<size_t>(r.num_tokens) * r.top_k;
+  if (r.expert_ids.size() != n || (!r.gate_weights.empty() && r.gate_weights.size() != n)) {
+    impl_->fail("router decision batch of " + std::to_string(r.num_tokens) + " tokens x top-" +
+                    std::to_string(r.top_k) + " has " + std::to_string(r.expert_ids.size()) + " ids and " +
+                    std::to_string(r.gate_weights.size()) + " gate weights",
+                false);
+    return;
+  }
+  sqlite3_stmt* s = impl_->row(kInsertRouterDecision);
+  if (s == nullptr) return;
+  impl_->blob.clear();
+  wire::encode_routing(r.num_tokens, r.top_k, r.expert_ids.data(),
+                       r.gate_weights.empty() ? nullptr : r.gate_weights.data(), impl_->blob);
+  bind_int(s, 1, batch.rank);
+  bind_int(s, 2, batch.step);
+  bind_int(s, 3, batch.layer);
+  bind_int(s, 4, batch.token_offset);
+  bind_int(s, 5, r.num_tokens);
+  bind_int(s, 6, r.top_k);
+  bind_blob(s, 7, impl_->blob);
+  impl_->finish_row(kInsertRouterDecision, "router_decision");
+}
+
+void Writer::add_all_to_all(const AllToAllEvent& event) {
+  sqlite3_stmt* s = impl_->row(kInsertAllToAll);
+  if (s == nullptr) return;
+  uint64_t send = 0, recv = 0;
+  for (const PeerBytes& p : event.peers) {
+    send += p.send_bytes;
+    recv += p.recv_bytes;
+  }
+  impl_->blob.clear();
+  wire::encode_peer_bytes(event.peers, impl_->blob);
+  bind_int(s, 1, event.rank);
+  bind_int(s, 2, event.step);
+  bind_int(s, 3, event.layer);
+  bind_int(s, 4, static_cast<int64_t>(event.phase));
+  bind_int(s, 5, static_cast<int64_t>(event.source));
+  bind_int(s, 6, event.tid);
+  bind_int(s, 7, event.start_ns);
+  bind_int(s, 8, event.end_ns);
+  bind_int(s, 9, static_cast<int64_t>(send));
+  bind_int(s, 10, static_cast<int64_t>(recv));
+  bind_blob(s, 11, impl_->blob);
+  impl_->note_span(kAllToAllSpans, event.start_ns, event.end_ns);
+  impl_->finish_row(kInsertAllToAll, "all_to_all");
+}
+
+void Writer::add_compute_span(const ComputeSpan& span) {
+  const int64_t name_id = impl_->intern(span.name, false);
+  sqlite3_stmt* s = impl_->row(kInsertComputeSpan);
+  if (s == nullptr) return;
+  bind_int(s, 1, span.rank);
+  bind_int(s, 2, span.step);
+  bind_int(s, 3, span.layer);
+  bind_int(s, 4, static_cast<int64_t>(span.kind));
+  bind_int(s, 5, static_cast<int64_t>(span.source));
+  bind_int(s, 6, span.tid);
+  bind_int(s, 7, span.start_ns);
+  bind_int(s, 8, span.end_ns);
+  bind_string_id(s, 9, name_id);
+  impl_->note_span(kComputeSpans, span.start_ns, span.end_ns);
+  impl_->finish_row(kInsertComputeSpan, "compute_span");
+}
+
+void Writer::add_marker(const Marker& marker) {
+  const int64_t name_id = impl_->intern(marker.name, true);
+  sqlite3_stmt* s = impl_->row(kInsertMarker);
+  if (s == nullptr) return;
+  bind_int(s, 1, marker.rank);
+  bind_int(s, 2, marker.step);
+  bind_int(s, 3, marker.tid);
+  bind_int(s, 4, marker.ts_ns);
+  bind_int(s, 5, static_cast<int64_t>(marker.source));
+  bind_int(s, 6, name_id);
+  impl_->finish_row(kInsertMarker, "marker");
+}
+
+void Writer::add_range(const Range& range) {
+  const int64_t domain_id = impl_->intern(range.domain, false);
+  const int64_t name_id = impl_->intern(range.name, true);
+  sqlite3_stmt* s = impl_->row(kInsertRange);
+  if (s == nullptr) return;
+  bind_int(s, 1, range.rank);
+  bind_int(s, 2, range.tid);
+  bind_int(s, 3, range.start_ns);
+  bind_int(s, 4, range.end_ns);
+  bind_int(s, 5, static_cast<int64_t>(range.source));
+  bind_string_id(s, 6, domain_id);
+  bind_int(s, 7, name_id);
+  bind_int(s, 8, range.category);
+  bind_int(s, 9, range.color);
+  impl_->note_span(kRangeSpans, range.start_ns, range.end_ns);
+  impl_->finish_row(kInsertRange, "range");
+}
+
+void Writer::add_gpu_kernel(const GpuKernel& kernel) {
+  const int64_t name_id = impl_->intern(kernel.name, true);
+  sqlite3_stmt* s = impl_->row(kInsertGpuKernel);
+  if (s == nullptr) return;
+  bind_int(s, 1, kernel.rank);
+  bind_int(s, 2, kernel.device);
+  bind_int(s, 3, kernel.stream);
+  bind_int(s, 4, kernel.correlation_id);
+  bind_int(s, 5, kernel.start_ns);
+  bind_int(s, 6, kernel.end_ns);
+  bind_int(s, 7, name_id);
+  for (int i = 0; i < 3; ++i) {
+    bind_int(s, 8 + i, kernel.grid[i]);
+    bind_int(s, 11 + i, kernel.block[i]);
+  }
+  impl_->note_span(kGpuKernelSpans, kernel.start_ns, kernel.end_ns);
+  impl_->finish_row(kInsertGpuKernel, "gpu_kernel");
+}
+
+void Writer::add_drops(const DropCount& drops) {
+  sqlite3_stmt* s = impl_->row(kAddDrops);
+  if (s == nullptr) return;
+  bind_int(s, 1, drops.process_id);
+  bind_int(s, 2, drops.rank);
+  bind_int(s, 3, static_cast<int64_t>(drops.source));
+  bind_int(s, 4, static_cast<int64_t>(drops.reason));
+  bind_int(s, 5, static_cast<int64_t>(drops.count));
+  impl_->finish_row(kAddDrops, "drops");
+}
+
+bool Writer::commit(std::string* error) {
+  const bool ok = impl_->usable() && impl_->commit();
+  if (!ok && error) *error = impl_->error;
+  return ok;
+}
+
+bool Writer::finalize(const RunInfo& run, std::string* error) {
+  const bool ok = impl_->usable() && impl_->set_run(run, true) && impl_->close();
+  if (!ok && error) *error = impl_->error;
+  return ok;
+}
+
+const std::string& Writer::error() const { return impl_->error; }
+
+}  // namespace moeprof::store
