@@ -1,0 +1,34 @@
+// `moeprof check`: integrity and schema version of a trace.
+#include "commands.h"
+#include "moeprof/store/reader.h"
+
+namespace moeprof::cli {
+
+int check_command(Args args, const Io& io) {
+  static const OptionSpec kSpecs[] = {kHelpOption};
+  const ParsedArgs parsed = parse_args("check", kSpecs, args);
+  if (print_help_if_asked(parsed, "check", io)) return kExitOk;
+  if (parsed.positionals.size() != 1)
+    throw UsageError("check", parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
+  const std::string& path = parsed.positionals[0];
+  std::string error;
+  const std::unique_ptr<store::Reader> reader = store::Reader::open(path, &error);
+  if (!reader) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  const std::vector<std::string> problems = reader->check();
+  if (!problems.empty()) {
+    for (const std::string& problem : problems) io.out << path << ": " << problem << "\n";
+    io.err << "moeprof: " << path << ": " << problems.size() << " problem" << (problems.size() == 1 ? "" : "s")
+           << " found" << std::endl;
+    return kExitFailure;
+  }
+  const store::TableCounts c = reader->counts();
+  const int64_t rows = c.processes + c.steps + c.expert_load + c.router_decisions + c.all_to_all + c.compute_spans +
+                       c.markers + c.ranges + c.gpu_kernels + c.placements;
+  io.out << "OK: " << path << " (schema v" << reader->schema_version() << ", " << rows << " rows)\n";
+  return kExitOk;
+}
+
+}  // namespace moeprof::cli

@@ -1,0 +1,146 @@
+#include "moeprof/cli/cli.h"
+
+#include <exception>
+#include <new>
+
+#include "commands.h"
+#include "moeprof/store/reader.h"
+
+namespace moeprof::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(Args, const Io&);
+  const char* summary;
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"run", run_command, "record a command under the agent into a trace",
+     "usage: moeprof run [-o FILE.db] [-f|--force] [--routing off|sample:N|full] -- CMD ARGS...\n"
+     "\n"
+     "Starts a collector on a private Unix socket, runs CMD with the agent preloaded into it and\n"
+     "every process it starts, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to it, waits, finalises\n"
+     "the trace and prints a summary. Exits with CMD's exit code (128+N when CMD died of\n"
+     "signal N, 127 when it could not be started).\n"
+     "\n"
+     "  -o, --output FILE.db   where to write (default moeprof-trace.db, then moeprof-trace-1.db, ...)\n"
+     "  -f, --force            overwrite FILE.db if it exists\n"
+     "  --routing MODE         router decisions: off (default), sample:N (every Nth step) or full\n"},
+    {"info", info_command, "show what a trace holds",
+     "usage: moeprof info FILE.db [--json]\n"
+     "\n"
+     "Shows the run, its processes, the model shape, ranks, step range, row counts and drops.\n"
+     "\n"
+     "  --json   print the same as one JSON object\n"},
+    {"check", check_command, "check a trace's integrity and schema version",
+     "usage: moeprof check FILE.db\n"
+     "\n"
+     "Checks that FILE.db is a moeprof trace of a schema this build reads, SQLite's integrity\n"
+     "check and that every stored blob decodes. Prints OK or each problem; exits 1 on problems.\n"},
+    {"export", export_command, "export expert load or all-to-all rows as CSV",
+     "usage: moeprof export FILE.db --what expert-load|a2a [--format csv] [-o FILE]\n"
+     "\n"
+     "  --what expert-load   rank,step,layer,expert,tokens: one row per non-zero count, counts\n"
+     "                       recorded more than once for the same key added up\n"
+     "  --what a2a           rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns:\n"
+     "                       one row per all-to-all and peer\n"
+     "  --format csv         the only format for now (default)\n"
+     "  -o, --output FILE    write to FILE (atomically) instead of stdout ('-': stdout)\n"},
+    {"synth", synth_command, "write a synthetic trace of a simulated MoE job",
+     "usage: moeprof synth --shape NAME --ranks N --steps N [--tokens N] [--skew zipf:S]\n"
+     "                     [--routing] [--seed N] -o FILE.db\n"
+     "       moeprof synth --list-shapes\n"
+     "\n"
+     "  --shape NAME     model shape preset (see --list-shapes)\n"
+     "  --ranks N        expert-parallel ranks\n"
+     "  --steps N        training/inference steps\n"
+     "  --tokens N       tokens each rank routes per step and layer (default 4096)\n"
+     "  --skew zipf:S    Zipf(S) expert popularity (default: uniform)\n"
+     "  --routing        also write full router decisions\n"
+     "  --seed N         random seed (default 1)\n"
+     "  -o, --output     the trace to create (never overwritten)\n"},
+};
+
+const Command* find_command(const std::string& name) {
+  for (const Command& command : kCommands)
+    if (name == command.name) return &command;
+  return nullptr;
+}
+
+void print_overview(std::ostream& out) {
+  out << "usage: moeprof COMMAND [ARGS...]\n\nmoeprof records and inspects Mixture-of-Experts traces.\n\ncommands:\n";
+  for (const Command& command : kCommands) {
+    std::string name = command.name;
+    name.resize(8, ' ');
+    out << "  " << name << command.summary << "\n";
+  }
+  out << "\n'moeprof help COMMAND' or 'moeprof COMMAND --help' shows a command's usage.\n"
+         "'moeprof --version' shows the version.\n";
+}
+
+int help(Args args, const Io& io) {
+  if (args.empty()) {
+    print_overview(io.out);
+    return kExitOk;
+  }
+  const Command* command = find_command(args[0]);
+  if (command == nullptr || args.size() > 1)
+    throw UsageError("", args.size() > 1 ? "help takes one command name" : "unknown command '" + args[0] + "'");
+  io.out << command->usage;
+  return kExitOk;
+}
+
+int dispatch(Args args, const Io& io) {
+  if (args.empty()) throw UsageError("", "missing command");
+  const std::string& first = args[0];
+  if (first == "-h" || first == "--help" || first == "help") return help(args.subspan(1), io);
+  if (first == "--version" || first == "-V") {
+    io.out << "moeprof " << version() << "\n";
+    return kExitOk;
+  }
+  const Command* command = find_command(first);
+  if (command == nullptr) {
+    throw UsageError("",
+                     (first.size() > 1 && first[0] == '-' ? "unknown option '" : "unknown command '") + first + "'");
+  }
+  return command->run(args.subspan(1), io);
+}
+
+}  // namespace
+
+const char* version() { return MOEPROF_VERSION; }
+
+std::string command_help(const std::string& command) {
+  const Command* found = find_command(command);
+  return found ? found->usage : "";
+}
+
+bool print_help_if_asked(const ParsedArgs& parsed, const std::string& command, const Io& io) {
+  if (!parsed.has("help")) return false;
+  io.out << command_help(command);
+  return true;
+}
+
+int main_entry(std::span<const std::string> args, const Io& io) {
+  try {
+    return dispatch(args, io);
+  } catch (const UsageError& e) {
+    const std::string hint = e.command.empty() ? "moeprof --help" : "moeprof help " + e.command;
+    const std::string where = e.command.empty() ? "" : e.command + ": ";
+    io.err << "moeprof: " << where << e.what() << " (see '" << hint << "')" << std::endl;
+    return kExitUsage;
+  } catch (const store::Error& e) {
+    io.err << "moeprof: " << e.what() << std::endl;
+    return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    io.err << "moeprof: out of memory" << std::endl;
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    io.err << "moeprof: " << e.what() << std::endl;
+    return kExitFailure;
+  }
+}
+
+}  // namespace moeprof::cli

@@ -1,0 +1,143 @@
+#include "moeprof/cli/csv_export.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "moeprof/cli/names.h"
+
+namespace moeprof::cli {
+namespace {
+
+// Buffers CSV text and hands it to the stream in large pieces.
+class CsvOut {
+ public:
+  explicit CsvOut(std::ostream& out) : out_(out) {}
+  ~CsvOut() { flush(); }
+  template <class T>
+  requires std::is_integral_v<T> CsvOut& field(T number) {
+    separate();
+    char buffer[24];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, number);
+    text_.append(buffer, result.ptr);
+    return *this;
+  }
+  CsvOut& field(std::string_view text) {
+    separate();
+    text_.append(text);  // only fixed identifiers, never needs quoting
+    return *this;
+  }
+  void end_row() {
+    text_.push_back('\n');
+    first_ = true;
+    if (text_.size() >= (1u << 16)) flush();
+  }
+  void line(std::string_view text) {
+    text_.append(text);
+    end_row();
+  }
+  void flush() {
+    out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+  }
+
+ private:
+  void separate() {
+    if (!first_) text_.push_back(',');
+    first_ = false;
+  }
+  std::ostream& out_;
+  std::string text_;
+  bool first_ = true;
+};
+
+[[noreturn]] void out_of_order(const char* rows, const char* order) {
+  throw store::Error(std::string("the trace's ") + rows + " rows do not come in " + order + " order");
+}
+
+}  // namespace
+
+void write_expert_load_csv(const store::Reader& reader, std::ostream& out) {
+  CsvOut csv(out);
+  csv.line(kExpertLoadCsvHeader);
+  using Key = std::tuple<int32_t, int64_t, int32_t>;  // rank, step, layer
+  std::optional<Key> current;
+  std::vector<uint64_t> tokens;  // per expert, summed over the rows of `current`
+  auto emit = [&] {
+    for (size_t expert = 0; expert < tokens.size(); ++expert) {
+      if (tokens[expert] == 0) continue;
+      csv.field(std::get<0>(*current)).field(std::get<1>(*current)).field(std::get<2>(*current));
+      csv.field(expert).field(tokens[expert]).end_row();
+    }
+    std::fill(tokens.begin(), tokens.end(), 0);
+  };
+  const auto add = [&](const store::ExpertLoad& load) {
+    const Key key{load.rank, load.step, load.layer};
+    if (current && key != *current) {
+      if (key < *current) out_of_order("expert-load", "(step, layer) within a rank");
+      emit();
+    }
+    current = key;
+    if (tokens.size() < load.counts.size()) tokens.resize(load.counts.size(), 0);
+    for (size_t expert = 0; expert < load.counts.size(); ++expert) tokens[expert] += load.counts[expert];
+  };
+  // The reader streams expert load in (step, layer, rank) order, the viewer's; the CSV is
+  // rank-major, so it is read one rank at a time (the ranks of the rows themselves, which
+  // can include ranks no process reports any more).
+  std::set<int32_t> ranks;
+  reader.for_each_expert_load({}, [&](const store::ExpertLoad& load) { ranks.insert(load.rank); });
+  for (int32_t rank : ranks) {
+    store::Filter only;
+    only.rank = rank;
+    reader.for_each_expert_load(only, add);
+  }
+  if (current) emit();
+}
+
+void write_all_to_all_csv(const store::Reader& reader, std::ostream& out) {
+  CsvOut csv(out);
+  csv.line(kAllToAllCsvHeader);
+  struct Row {
+    int32_t peer;
+    int64_t step;
+    int32_t layer;
+    uint8_t phase;
+    int64_t end_ns;
+    uint64_t send_bytes, recv_bytes;
+    auto operator<=>(const Row&) const = default;
+  };
+  using Key = std::pair<int32_t, int64_t>;  // rank, start_ns
+  std::optional<Key> current;
+  std::vector<Row> group;  // the rows of every all-to-all with key `current`
+  auto emit = [&] {
+    // Rows are sorted by peer; all-to-alls of one rank starting at the same nanosecond are
+    // ordered by the rest of the row so the output is deterministic.
+    std::sort(group.begin(), group.end());
+    for (const Row& row : group) {
+      csv.field(current->first).field(row.step).field(row.layer).field(phase_name(static_cast<wire::Phase>(row.phase)));
+      csv.field(row.peer).field(row.send_bytes).field(row.recv_bytes).field(current->second).field(row.end_ns);
+      csv.end_row();
+    }
+    group.clear();
+  };
+  reader.for_each_all_to_all({}, [&](const store::AllToAllEvent& event) {
+    const Key key{event.rank, event.start_ns};
+    if (current && key != *current) {
+      if (key < *current) out_of_order("all-to-all", "(rank, start_ns)");
+      emit();
+    }
+    current = key;
+    for (const store::PeerBytes& p : event.peers)
+      group.push_back(Row{p.peer, event.step, event.layer, static_cast<uint8_t>(event.phase), event.end_ns,
+                          p.send_bytes, p.recv_bytes});
+  });
+  if (current) emit();
+}
+
+}  // namespace moeprof::cli

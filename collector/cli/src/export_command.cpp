@@ -1,0 +1,56 @@
+// `moeprof export`: expert load or all-to-all rows as CSV, to a file or stdout.
+#include "commands.h"
+#include "moeprof/cli/atomic_file.h"
+#include "moeprof/cli/csv_export.h"
+#include "moeprof/store/reader.h"
+
+namespace moeprof::cli {
+
+int export_command(Args args, const Io& io) {
+  static const OptionSpec kSpecs[] = {kHelpOption, {"what", 0, true}, {"format", 0, true}, {"output", 'o', true}};
+  const ParsedArgs parsed = parse_args("export", kSpecs, args);
+  if (print_help_if_asked(parsed, "export", io)) return kExitOk;
+  if (parsed.positionals.size() != 1)
+    throw UsageError("export", parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
+  const std::optional<std::string> what = parsed.value("what");
+  if (!what) throw UsageError("export", "missing --what expert-load|a2a");
+  if (*what != "expert-load" && *what != "a2a")
+    throw UsageError("export", "--what must be expert-load or a2a, not '" + *what + "'");
+  const std::string format = parsed.value("format").value_or("csv");
+  if (format != "csv") throw UsageError("export", "--format must be csv, not '" + format + "'");
+  const std::optional<std::string> output = parsed.value("output");
+  if (output && output->empty()) throw UsageError("export", "option --output needs a file name");
+
+  const std::string& path = parsed.positionals[0];
+  std::string error;
+  const std::unique_ptr<store::Reader> reader = store::Reader::open(path, &error);
+  if (!reader) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  const auto write = [&](std::ostream& out) {
+    if (*what == "expert-load")
+      write_expert_load_csv(*reader, out);
+    else
+      write_all_to_all_csv(*reader, out);
+  };
+  if (!output || *output == "-") {
+    write(io.out);
+    io.out.flush();
+    return kExitOk;
+  }
+  // A failure part-way (a corrupt row) leaves no file behind: the temporary one is removed.
+  const std::unique_ptr<AtomicFile> file = AtomicFile::create(*output, &error);
+  if (!file) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  write(file->stream());
+  if (!file->commit(&error)) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace moeprof::cli

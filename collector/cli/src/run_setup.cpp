@@ -1,0 +1,123 @@
+#include "moeprof/cli/run_setup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+namespace moeprof::cli {
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+}  // namespace
+
+std::string default_trace_path(const std::string& directory) {
+  const std::string prefix = directory.empty() ? "" : directory + "/";
+  std::string candidate = prefix + "moeprof-trace.db";
+  for (int n = 1; exists(candidate); ++n) candidate = prefix + "moeprof-trace-" + std::to_string(n) + ".db";
+  return candidate;
+}
+
+std::optional<std::string> parse_routing_mode(const std::string& text) {
+  if (text == "off" || text == "full") return text;
+  if (!starts_with(text, "sample:")) return std::nullopt;
+  const std::string digits = text.substr(7);
+  uint32_t every = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), every);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || every == 0) return std::nullopt;
+  return "sample:" + std::to_string(every);
+}
+
+std::string executable_path() {
+  char buffer[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+}
+
+std::string find_agent_library(const std::string& executable, std::string* error) {
+  std::string candidate;
+  std::string origin;
+  if (const char* override_path = std::getenv("MOEPROF_AGENT_PATH"); override_path != nullptr && *override_path) {
+    candidate = override_path;
+    origin = " (from MOEPROF_AGENT_PATH)";
+  } else {
+    candidate = directory_of(executable) + "/../lib/libmoeprof_agent.so";
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(candidate.c_str(), resolved) == nullptr) {
+    *error = "cannot find the agent library " + candidate + origin + ": " + std::strerror(errno);
+    return "";
+  }
+  struct stat st;
+  if (::stat(resolved, &st) != 0 || !S_ISREG(st.st_mode) || ::access(resolved, R_OK) != 0) {
+    *error = "the agent library " + candidate + origin + " is not a readable file";
+    return "";
+  }
+  return resolved;
+}
+
+std::vector<std::string> workload_environment(const char* const* base, const std::string& socket,
+                                              const std::string& routing, const std::string& agent) {
+  std::vector<std::string> env;
+  std::string preload;
+  for (const char* const* p = base; p != nullptr && *p != nullptr; ++p) {
+    const std::string entry = *p;
+    if (starts_with(entry, "LD_PRELOAD=")) {
+      preload = entry.substr(11);
+    } else if (!starts_with(entry, "MOEPROF_SOCKET=") && !starts_with(entry, "MOEPROF_ROUTING=")) {
+      env.push_back(entry);
+    }
+  }
+  // LD_PRELOAD separates entries by ':' or ' '.
+  bool present = false;
+  for (size_t start = 0; start <= preload.size();) {
+    const size_t end = preload.find_first_of(": ", start);
+    if (preload.substr(start, end - start) == agent) present = true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (!present) preload = preload.empty() ? agent : preload + ":" + agent;
+  env.push_back("LD_PRELOAD=" + preload);
+  env.push_back("MOEPROF_SOCKET=" + socket);
+  env.push_back("MOEPROF_ROUTING=" + routing);
+  return env;
+}
+
+std::string shell_command_line(std::span<const std::string> argv) {
+  static constexpr std::string_view kPlain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+  std::string line;
+  for (const std::string& arg : argv) {
+    if (!line.empty()) line.push_back(' ');
+    if (!arg.empty() && arg.find_first_not_of(kPlain) == std::string::npos) {
+      line += arg;
+      continue;
+    }
+    line.push_back('\'');
+    for (char c : arg) {
+      if (c == '\'')
+        line += "'\\''";
+      else
+        line.push_back(c);
+    }
+    line.push_back('\'');
+  }
+  return line;
+}
+
+}  // namespace moeprof::cli

@@ -1,0 +1,215 @@
+// The CLI's command-line handling: option parsing, numbers, routing modes, the decisions of
+// `moeprof run` (trace name, agent library, environment), and how main_entry reports
+// usage errors, help and version.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "moeprof/cli/args.h"
+#include "moeprof/cli/cli.h"
+#include "moeprof/cli/run_setup.h"
+#include "temp_dir.h"
+
+namespace moeprof::cli {
+namespace {
+
+const OptionSpec kSpecs[] = {{"output", 'o', true}, {"force", 'f', false}, {"what", 0, true}};
+
+ParsedArgs parse(std::vector<std::string> args, bool takes_command = false) {
+  return parse_args("test", kSpecs, args, takes_command);
+}
+
+std::string usage_error(std::vector<std::string> args, bool takes_command = false) {
+  try {
+    parse(std::move(args), takes_command);
+  } catch (const UsageError& e) {
+    EXPECT_EQ(e.command, "test");
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ParseArgs, LongShortAndAttachedValues) {
+  const ParsedArgs a = parse({"in.db", "--output", "x.csv", "--what=a2a", "-f"});
+  EXPECT_EQ(a.value("output"), "x.csv");
+  EXPECT_EQ(a.value("what"), "a2a");
+  EXPECT_TRUE(a.has("force"));
+  EXPECT_EQ(a.positionals, std::vector<std::string>{"in.db"});
+  EXPECT_EQ(parse({"-oy.csv"}).value("output"), "y.csv");
+  EXPECT_EQ(parse({"-o", "z.csv"}).value("output"), "z.csv");
+  EXPECT_EQ(parse({"--what="}).value("what"), "");
+  EXPECT_FALSE(parse({}).has("force"));
+}
+
+TEST(ParseArgs, ProblemsNameTheOption) {
+  EXPECT_EQ(usage_error({"--jsno"}), "unknown option '--jsno'");
+  EXPECT_EQ(usage_error({"-x"}), "unknown option '-x'");
+  EXPECT_EQ(usage_error({"-fx"}), "unknown option '-fx'");
+  EXPECT_EQ(usage_error({"--output"}), "option --output needs a value");
+  EXPECT_EQ(usage_error({"-o"}), "option -o needs a value");
+  EXPECT_EQ(usage_error({"--force=yes"}), "option --force takes no value");
+}
+
+TEST(ParseArgs, TheCommandToRunStartsAfterDashDashOrTheFirstWord) {
+  ParsedArgs a = parse({"-o", "t.db", "--", "prog", "--output", "-f"}, true);
+  EXPECT_EQ(a.value("output"), "t.db");
+  EXPECT_FALSE(a.has("force")) << "options after -- belong to the command";
+  EXPECT_EQ(a.command, (std::vector<std::string>{"prog", "--output", "-f"}));
+  a = parse({"-f", "prog", "-o", "x"}, true);
+  EXPECT_TRUE(a.has("force"));
+  EXPECT_FALSE(a.has("output"));
+  EXPECT_EQ(a.command, (std::vector<std::string>{"prog", "-o", "x"}));
+  EXPECT_TRUE(parse({"-f", "--"}, true).command.empty());
+  // Without a command, words after -- are positionals.
+  EXPECT_EQ(parse({"--", "-f"}).positionals, std::vector<std::string>{"-f"});
+}
+
+TEST(ParseNumbers, RangesAndJunk) {
+  EXPECT_EQ(parse_integer("synth", "--ranks", "8", 1, 100), 8);
+  EXPECT_EQ(parse_integer("synth", "--seed", "-3", -5, 5), -3);
+  for (const char* bad : {"", "0", "101", "8x", " 8", "1e3", "99999999999999999999"})
+    EXPECT_THROW(parse_integer("synth", "--ranks", bad, 1, 100), UsageError) << bad;
+  EXPECT_DOUBLE_EQ(parse_number("synth", "S", "1.25", 0, 10), 1.25);
+  for (const char* bad : {"", "-1", "11", "nan", "inf", "1.2.3"})
+    EXPECT_THROW(parse_number("synth", "S", bad, 0, 10), UsageError) << bad;
+  try {
+    parse_integer("synth", "--ranks", "x", 1, 100);
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--ranks must be a whole number from 1 to 100, not 'x'");
+  }
+}
+
+TEST(RunSetup, RoutingModes) {
+  EXPECT_EQ(parse_routing_mode("off"), "off");
+  EXPECT_EQ(parse_routing_mode("full"), "full");
+  EXPECT_EQ(parse_routing_mode("sample:10"), "sample:10");
+  EXPECT_EQ(parse_routing_mode("sample:007"), "sample:7");
+  for (const char* bad : {"", "on", "sample", "sample:", "sample:0", "sample:-1", "sample:x", "Full"})
+    EXPECT_FALSE(parse_routing_mode(bad)) << bad;
+}
+
+TEST(RunSetup, DefaultTraceNameNeverTakesAnExistingFile) {
+  testing::TempDir dir;
+  EXPECT_EQ(default_trace_path(dir.path()), dir.file("moeprof-trace.db"));
+  std::ofstream(dir.file("moeprof-trace.db")) << "x";
+  EXPECT_EQ(default_trace_path(dir.path()), dir.file("moeprof-trace-1.db"));
+  std::ofstream(dir.file("moeprof-trace-1.db")) << "x";
+  std::ofstream(dir.file("moeprof-trace-3.db")) << "x";
+  EXPECT_EQ(default_trace_path(dir.path()), dir.file("moeprof-trace-2.db"));
+}
+
+TEST(RunSetup, AgentLibraryNextToTheExecutableOrFromTheEnvironment) {
+  testing::TempDir dir;
+  ::mkdir(dir.file("bin").c_str(), 0755);
+  ::mkdir(dir.file("lib").c_str(), 0755);
+  const std::string exe = dir.file("bin/moeprof");
+  ::unsetenv("MOEPROF_AGENT_PATH");
+  std::string error;
+  EXPECT_EQ(find_agent_library(exe, &error), "");
+  EXPECT_NE(error.find("libmoeprof_agent.so"), std::string::npos) << error;
+  std::ofstream(dir.file("lib/libmoeprof_agent.so")) << "elf";
+  char real[PATH_MAX];
+  ASSERT_TRUE(::realpath(dir.file("lib/libmoeprof_agent.so").c_str(), real));
+  EXPECT_EQ(find_agent_library(exe, &error), real);
+
+  ::setenv("MOEPROF_AGENT_PATH", dir.file("elsewhere.so").c_str(), 1);
+  error.clear();
+  EXPECT_EQ(find_agent_library(exe, &error), "");
+  EXPECT_NE(error.find("MOEPROF_AGENT_PATH"), std::string::npos) << error;
+  ::setenv("MOEPROF_AGENT_PATH", dir.path().c_str(), 1);  // a directory is no library
+  EXPECT_EQ(find_agent_library(exe, &error), "");
+  ::unsetenv("MOEPROF_AGENT_PATH");
+}
+
+TEST(RunSetup, WorkloadEnvironmentAddsTheAgentOnce) {
+  const char* base[] = {
+      "PATH=/bin", "LD_PRELOAD=/opt/a.so", "MOEPROF_SOCKET=/old", "MOEPROF_ROUTING=full", "HOME=/root", nullptr};
+  std::vector<std::string> env = workload_environment(base, "/tmp/d/s.sock", "sample:4", "/x/libmoeprof_agent.so");
+  std::sort(env.begin(), env.end());
+  EXPECT_EQ(env, (std::vector<std::string>{"HOME=/root", "LD_PRELOAD=/opt/a.so:/x/libmoeprof_agent.so",
+                                           "MOEPROF_ROUTING=sample:4", "MOEPROF_SOCKET=/tmp/d/s.sock", "PATH=/bin"}));
+  const char* again[] = {"LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so", nullptr};
+  env = workload_environment(again, "s", "off", "/x/libmoeprof_agent.so");
+  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so"), env.end());
+  const char* none[] = {nullptr};
+  env = workload_environment(none, "s", "off", "/x/libmoeprof_agent.so");
+  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so"), env.end());
+}
+
+TEST(RunSetup, CommandLineIsQuotedForAShell) {
+  const std::vector<std::string> argv = {"python3", "train.py", "--name=a b", "it's", "", "x/y-1.0"};
+  EXPECT_EQ(shell_command_line(argv), "python3 train.py '--name=a b' 'it'\\''s' '' x/y-1.0");
+}
+
+// ---- main_entry ----------------------------------------------------------------------------
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result moeprof(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = main_entry(args, Io{out, err});
+  return {code, out.str(), err.str()};
+}
+
+size_t lines(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
+
+TEST(MainEntry, UsageErrorsAreOneLineAndExit2) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"frobnicate"},
+      {"--frobnicate"},
+      {"info", "--jsn", "x.db"},
+      {"info"},
+      {"info", "a.db", "b.db"},
+      {"check"},
+      {"export", "x.db"},
+      {"export", "x.db", "--what", "routing"},
+      {"export", "x.db", "--what", "a2a", "--format", "parquet"},
+      {"export", "x.db", "--what"},
+      {"run", "--routing", "sometimes", "--", "true"},
+      {"run", "-o"},
+      {"run", "-f"},
+      {"synth", "--shape", "deepseek-v3", "--ranks", "0", "--steps", "1", "-o", "x.db"},
+      {"synth", "--ranks", "2", "--steps", "1", "-o", "x.db"},
+      {"synth", "--shape", "deepseek-v3", "--ranks", "2", "--steps", "1", "--skew", "pareto:1", "-o", "x.db"},
+      {"help", "frobnicate"},
+  };
+  for (const auto& args : cases) {
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    SCOPED_TRACE(joined);
+    const Result r = moeprof(args);
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("moeprof: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("(see 'moeprof "), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+  EXPECT_EQ(moeprof({"info", "--jsn", "x.db"}).err,
+            "moeprof: info: unknown option '--jsn' (see 'moeprof help info')\n");
+}
+
+TEST(MainEntry, HelpAndVersion) {
+  Result r = moeprof({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, std::string("moeprof ") + MOEPROF_VERSION + "\n");
+  r = moeprof({"--help"});
+  EXPECT_EQ(r.code, 0);
+  for (const char* command : {"run", "info", "check", "export", "synth"})
+    EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos) << command;
+  for (const char* command : {"run", "info", "check", "export", "synth"}) {
+    const Result help = moeprof({"help", command});
+    EXPECT_EQ(help.code, 0);
+    EXPECT_EQ(help.out.rfind(std::string("usage: moeprof ") + command, 0), 0u) << help.out;
+    EXPECT_EQ(moeprof({command, "--help"}).out, help.out);
+    EXPECT_EQ(moeprof({command, "-h"}).out, help.out);
+  }
+}
+
+}  // namespace
+}  // namespace moeprof::cli
