@@ -8,15 +8,8 @@ int check_command(Args args, const Io& io) {
   static const OptionSpec kSpecs[] = {kHelpOption};
   const ParsedArgs parsed = parse_args("check", kSpecs, args);
   if (print_help_if_asked(parsed, "check", io)) return kExitOk;
-  if (parsed.positionals.size() != 1)
-    throw UsageError("check", parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
+  const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "check");
   const std::string& path = parsed.positionals[0];
-  std::string error;
-  const std::unique_ptr<store::Reader> reader = store::Reader::open(path, &error);
-  if (!reader) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
   const std::vector<std::string> problems = reader->check();
   if (!problems.empty()) {
     for (const std::string& problem : problems) io.out << path << ": " << problem << "\n";

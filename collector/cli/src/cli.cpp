@@ -123,6 +123,15 @@ bool print_help_if_asked(const ParsedArgs& parsed, const std::string& command, c
   return true;
 }
 
+std::unique_ptr<store::Reader> open_trace_argument(const ParsedArgs& parsed, const std::string& command) {
+  if (parsed.positionals.size() != 1)
+    throw UsageError(command, parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
+  std::string error;
+  std::unique_ptr<store::Reader> reader = store::Reader::open(parsed.positionals[0], &error);
+  if (!reader) throw store::Error(error);
+  return reader;
+}
+
 int main_entry(std::span<const std::string> args, const Io& io) {
   try {
     return dispatch(args, io);

@@ -3,11 +3,13 @@
 // turns both into one line on stderr.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 
 #include "moeprof/cli/args.h"
 #include "moeprof/cli/cli.h"
+#include "moeprof/store/reader.h"
 
 namespace moeprof::cli {
 
@@ -25,6 +27,11 @@ inline const OptionSpec kHelpOption{"help", 'h', false};
 bool print_help_if_asked(const ParsedArgs& parsed, const std::string& command, const Io& io);
 // The usage text of one command; empty for an unknown name.
 std::string command_help(const std::string& command);
+
+// The one trace file a reading command takes, opened read-only. Throws UsageError when the
+// command line names no file or several, store::Error (naming the file) when it cannot be
+// opened as a moeprof trace.
+std::unique_ptr<store::Reader> open_trace_argument(const ParsedArgs& parsed, const std::string& command);
 
 // The version this build reports and writes into traces.
 const char* version();

@@ -10,8 +10,6 @@ int export_command(Args args, const Io& io) {
   static const OptionSpec kSpecs[] = {kHelpOption, {"what", 0, true}, {"format", 0, true}, {"output", 'o', true}};
   const ParsedArgs parsed = parse_args("export", kSpecs, args);
   if (print_help_if_asked(parsed, "export", io)) return kExitOk;
-  if (parsed.positionals.size() != 1)
-    throw UsageError("export", parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
   const std::optional<std::string> what = parsed.value("what");
   if (!what) throw UsageError("export", "missing --what expert-load|a2a");
   if (*what != "expert-load" && *what != "a2a")
@@ -21,13 +19,7 @@ int export_command(Args args, const Io& io) {
   const std::optional<std::string> output = parsed.value("output");
   if (output && output->empty()) throw UsageError("export", "option --output needs a file name");
 
-  const std::string& path = parsed.positionals[0];
-  std::string error;
-  const std::unique_ptr<store::Reader> reader = store::Reader::open(path, &error);
-  if (!reader) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
+  const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "export");
   const auto write = [&](std::ostream& out) {
     if (*what == "expert-load")
       write_expert_load_csv(*reader, out);
@@ -40,6 +32,7 @@ int export_command(Args args, const Io& io) {
     return kExitOk;
   }
   // A failure part-way (a corrupt row) leaves no file behind: the temporary one is removed.
+  std::string error;
   const std::unique_ptr<AtomicFile> file = AtomicFile::create(*output, &error);
   if (!file) {
     io.err << "moeprof: " << error << std::endl;

@@ -210,15 +210,8 @@ int info_command(Args args, const Io& io) {
   static const OptionSpec kSpecs[] = {kHelpOption, {"json", 0, false}};
   const ParsedArgs parsed = parse_args("info", kSpecs, args);
   if (print_help_if_asked(parsed, "info", io)) return kExitOk;
-  if (parsed.positionals.size() != 1)
-    throw UsageError("info", parsed.positionals.empty() ? "missing the trace file" : "expects one trace file");
+  const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "info");
   const std::string& path = parsed.positionals[0];
-  std::string error;
-  const std::unique_ptr<store::Reader> reader = store::Reader::open(path, &error);
-  if (!reader) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
   // Everything is read before anything is printed, so a corrupt trace prints one error line.
   const TraceSummary summary = summarize(*reader, path);
   if (parsed.has("json"))
