@@ -89,6 +89,18 @@ CREATE TABLE expert_load (
 );
 CREATE INDEX expert_load_by_step ON expert_load (step, layer);
 
+-- Tokens per expert dropped because the expert was over capacity, per (rank, step, layer);
+-- same layout and summing rule as expert_load.
+CREATE TABLE expert_drops (
+  rank        INTEGER NOT NULL,
+  step        INTEGER NOT NULL,
+  layer       INTEGER NOT NULL,
+  num_experts INTEGER NOT NULL,
+  tokens      INTEGER NOT NULL,
+  counts      BLOB NOT NULL
+);
+CREATE INDEX expert_drops_by_step ON expert_drops (step, layer);
+
 -- Top-k ids and gate weights per token, per batch. `routing` is the routing encoding of
 -- wire/codec.h.
 CREATE TABLE router_decision (

@@ -80,9 +80,11 @@ class StreamBuilder {
   StreamBuilder& step_mark(bool begin, int64_t step, int64_t ts_ns) {
     return add(wire::StepMark{tag(begin ? wire::RecordType::kStepBegin : wire::RecordType::kStepEnd), ts_ns, step});
   }
-  StreamBuilder& counts(int64_t step, int32_t layer, const std::vector<uint32_t>& counts, int64_t ts_ns) {
+  // kExpertCounts, or kExpertDrops for tokens dropped over capacity (same layout).
+  StreamBuilder& counts(int64_t step, int32_t layer, const std::vector<uint32_t>& counts, int64_t ts_ns,
+                        wire::RecordType type = wire::RecordType::kExpertCounts) {
     wire::ExpertCounts c{};
-    c.tag = tag(wire::RecordType::kExpertCounts);
+    c.tag = tag(type);
     c.ts_ns = ts_ns;
     c.step = step;
     c.layer = layer;

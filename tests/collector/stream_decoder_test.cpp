@@ -240,6 +240,25 @@ TEST(StreamDecoder, RankComesFromHelloUntilTopologyNamesIt) {
   EXPECT_EQ(reader->processes().at(0).rank, 5);
 }
 
+TEST(StreamDecoder, ExpertDropsLandBesideTheLoad) {
+  testing::TempDir dir;
+  Sink sink(dir.file("t.db"));
+  StreamBuilder s;
+  s.hello(10, 1, "h", "a");
+  s.counts(4, 2, {9, 0, 7}, 1100);
+  s.counts(4, 2, {3, 0, 1}, 1150, wire::RecordType::kExpertDrops);
+  s.goodbye(1300);
+  StreamDecoder decoder(*sink.context, "s");
+  ASSERT_TRUE(decoder.feed(s.bytes()));
+  decoder.finish();
+  auto reader = sink.close();
+  std::vector<store::ExpertLoad> loads, drops;
+  reader->for_each_expert_load({}, [&](const store::ExpertLoad& l) { loads.push_back(l); });
+  reader->for_each_expert_drops({}, [&](const store::ExpertLoad& d) { drops.push_back(d); });
+  EXPECT_EQ(loads, (std::vector<store::ExpertLoad>{{1, 4, 2, {9, 0, 7}}}));
+  EXPECT_EQ(drops, (std::vector<store::ExpertLoad>{{1, 4, 2, {3, 0, 1}}}));
+}
+
 TEST(StreamDecoder, StepsPairInEitherOrderAndUnfinishedOnesStillShow) {
   testing::TempDir dir;
   Sink sink(dir.file("t.db"));

@@ -102,6 +102,10 @@ MOEPROF_EXPORT void moeprof_step_end(int64_t step);
  * the same (step, layer) add up (e.g. one per micro-batch or chunk). */
 MOEPROF_EXPORT void moeprof_expert_counts(int32_t layer, uint32_t num_experts, const uint32_t* counts);
 
+/* Tokens of this rank that `layer`'s experts dropped in the current step because they were
+ * over capacity (capacity factor). Several calls for the same (step, layer) add up. */
+MOEPROF_EXPORT void moeprof_expert_drops(int32_t layer, uint32_t num_experts, const uint32_t* dropped);
+
 /* 1 when router decisions of the current step would be recorded (lets engines skip work). */
 MOEPROF_EXPORT int moeprof_routing_wanted(void);
 /* Top-k expert ids and gate weights (token-major: token t's choices at [t*top_k, (t+1)*top_k)).

@@ -18,7 +18,7 @@ int check_command(Args args, const Io& io) {
     return kExitFailure;
   }
   const store::TableCounts c = reader->counts();
-  const int64_t rows = c.processes + c.steps + c.expert_load + c.router_decisions + c.all_to_all + c.compute_spans +
+  const int64_t rows = c.processes + c.steps + c.expert_load + c.expert_drops + c.router_decisions + c.all_to_all + c.compute_spans +
                        c.markers + c.ranges + c.gpu_kernels + c.placements;
   io.out << "OK: " << path << " (schema v" << reader->schema_version() << ", " << rows << " rows)\n";
   return kExitOk;

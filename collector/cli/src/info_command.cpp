@@ -40,7 +40,7 @@ TraceSummary summarize(const store::Reader& reader, const std::string& path) {
 // Table name -> rows, in schema order.
 std::vector<std::pair<const char*, int64_t>> row_counts(const store::TableCounts& c) {
   return {{"processes", c.processes},     {"steps", c.steps},
-          {"expert_load", c.expert_load}, {"router_decisions", c.router_decisions},
+          {"expert_load", c.expert_load}, {"expert_drops", c.expert_drops}, {"router_decisions", c.router_decisions},
           {"all_to_all", c.all_to_all},   {"compute_spans", c.compute_spans},
           {"markers", c.markers},         {"ranges", c.ranges},
           {"gpu_kernels", c.gpu_kernels}, {"placements", c.placements}};

@@ -121,6 +121,7 @@ bool StreamDecoder::apply(const RecordView& record) {
       apply_step_mark(record);
       return true;
     case RecordType::kExpertCounts:
+    case RecordType::kExpertDrops:
       return apply_expert_counts(record);
     case RecordType::kRouterDecisions:
       return apply_router_decisions(record);
@@ -223,9 +224,14 @@ bool StreamDecoder::apply_expert_counts(const RecordView& record) {
   load_.rank = process_.rank;
   load_.step = c.step;
   load_.layer = c.layer;
+  const bool drops = record.type == RecordType::kExpertDrops;
   if (!wire::decode_counts(record.var, &load_.counts))
-    return fail("malformed expert counts of step " + std::to_string(c.step) + " layer " + std::to_string(c.layer));
-  context_.writer.add_expert_load(load_);
+    return fail(std::string("malformed expert ") + (drops ? "drops" : "counts") + " of step " + std::to_string(c.step) +
+                " layer " + std::to_string(c.layer));
+  if (drops)
+    context_.writer.add_expert_drops(load_);
+  else
+    context_.writer.add_expert_load(load_);
   return true;
 }
 

@@ -293,6 +293,7 @@ TableCounts Reader::counts() const {
   c.processes = count("process");
   c.steps = count("step");
   c.expert_load = count("expert_load");
+  c.expert_drops = count("expert_drops");
   c.router_decisions = count("router_decision");
   c.all_to_all = count("all_to_all");
   c.compute_spans = count("compute_span");
@@ -337,19 +338,32 @@ std::vector<StepSpan> Reader::steps(const Filter& filter) const {
   return out;
 }
 
-void Reader::for_each_expert_load(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const {
-  const Query q = filtered(*impl_, "SELECT rank, step, layer, counts, rowid FROM expert_load", filter,
+namespace {
+
+void for_each_counts_row(const Reader::Impl& impl, const std::string& table, const Filter& filter,
+                         const std::function<void(const ExpertLoad&)>& fn) {
+  const Query q = filtered(impl, "SELECT rank, step, layer, counts, rowid FROM " + table, filter,
                            Columns{"rank", "step", "layer", nullptr, nullptr, nullptr, false}, "step, layer, rank, rowid");
   ExpertLoad load;
-  run_query(*impl_, q, "expert_load", [&](sqlite3_stmt* s) {
+  run_query(impl, q, table.c_str(), [&](sqlite3_stmt* s) {
     load.rank = sqlite3_column_int(s, 0);
     load.step = sqlite3_column_int64(s, 1);
     load.layer = sqlite3_column_int(s, 2);
     if (!wire::decode_counts(column_blob(s, 3), &load.counts))
-      impl_->corrupt("corrupt expert_load row " + std::to_string(sqlite3_column_int64(s, 4)) +
-                     ": its counts blob does not decode");
+      impl.corrupt("corrupt " + table + " row " + std::to_string(sqlite3_column_int64(s, 4)) +
+                   ": its counts blob does not decode");
     fn(load);
   });
+}
+
+}  // namespace
+
+void Reader::for_each_expert_load(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const {
+  for_each_counts_row(*impl_, "expert_load", filter, fn);
+}
+
+void Reader::for_each_expert_drops(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const {
+  for_each_counts_row(*impl_, "expert_drops", filter, fn);
 }
 
 void Reader::for_each_router_decisions(const Filter& filter,

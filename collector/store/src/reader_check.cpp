@@ -63,11 +63,12 @@ class Checker {
     });
   }
 
-  void expert_load(std::optional<int32_t> model_experts) {
+  // expert_load and expert_drops.
+  void counts_table(const std::string& table, std::optional<int32_t> model_experts) {
     std::vector<uint32_t> counts;
-    rows("SELECT rowid, rank, step, layer, num_experts, tokens, counts FROM expert_load", "expert_load",
+    rows("SELECT rowid, rank, step, layer, num_experts, tokens, counts FROM " + table, table,
          [&](sqlite3_stmt* s) {
-           const std::string row = describe("expert_load", s);
+           const std::string row = describe(table.c_str(), s);
            const int64_t num_experts = sqlite3_column_int64(s, 4), tokens = sqlite3_column_int64(s, 5);
            if (!wire::decode_counts(column_blob(s, 6), &counts)) return add(row + ": counts blob does not decode");
            const uint64_t sum = std::accumulate(counts.begin(), counts.end(), uint64_t{0});
@@ -153,7 +154,8 @@ std::vector<std::string> Reader::check() const {
   checker.part([&] {
     if (const auto m = model()) model_experts = m->num_experts;
   });
-  checker.part([&] { checker.expert_load(model_experts); });
+  checker.part([&] { checker.counts_table("expert_load", model_experts); });
+  checker.part([&] { checker.counts_table("expert_drops", model_experts); });
   checker.part([&] { checker.router_decisions(model_experts); });
   checker.part([&] { checker.all_to_all(); });
   checker.part([&] { checker.span_order(); });

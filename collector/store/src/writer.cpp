@@ -33,6 +33,7 @@ enum StatementId : int {
   kSetPlacementSlot,
   kInsertStep,
   kInsertExpertLoad,
+  kInsertExpertDrops,
   kInsertRouterDecision,
   kInsertAllToAll,
   kInsertComputeSpan,
@@ -61,6 +62,7 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT OR REPLACE INTO placement (layer, slot, expert, rank, reported_by) VALUES (?, ?, ?, ?, ?)",
     "INSERT INTO step (rank, step, start_ns, end_ns) VALUES (?, ?, ?, ?)",
     "INSERT INTO expert_load (rank, step, layer, num_experts, tokens, counts) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO expert_drops (rank, step, layer, num_experts, tokens, counts) VALUES (?, ?, ?, ?, ?, ?)",
     "INSERT INTO router_decision (rank, step, layer, token_offset, num_tokens, top_k, routing)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO all_to_all (rank, step, layer, phase, source, tid, start_ns, end_ns, send_bytes,"
@@ -221,6 +223,23 @@ struct Writer::Impl {
     if (rc != SQLITE_DONE) fail(std::string("cannot write a row to ") + table);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE && ++pending_rows >= kBatchRows) commit();
+  }
+
+  // expert_load and expert_drops: per-expert counts of one (rank, step, layer).
+  void add_counts_row(StatementId id, const char* table, const ExpertLoad& load) {
+    sqlite3_stmt* s = row(id);
+    if (s == nullptr) return;
+    uint64_t tokens = 0;
+    for (uint32_t c : load.counts) tokens += c;
+    blob.clear();
+    wire::encode_counts(load.counts, blob);
+    bind_int(s, 1, load.rank);
+    bind_int(s, 2, load.step);
+    bind_int(s, 3, load.layer);
+    bind_int(s, 4, static_cast<int64_t>(load.counts.size()));
+    bind_int(s, 5, static_cast<int64_t>(tokens));
+    bind_blob(s, 6, blob);
+    finish_row(id, table);
   }
 
   void note_span(SpanTable table, int64_t start_ns, int64_t end_ns) {
@@ -385,20 +404,10 @@ void Writer::add_step(const StepSpan& step) {
   impl_->finish_row(kInsertStep, "step");
 }
 
-void Writer::add_expert_load(const ExpertLoad& load) {
-  sqlite3_stmt* s = impl_->row(kInsertExpertLoad);
-  if (s == nullptr) return;
-  uint64_t tokens = 0;
-  for (uint32_t c : load.counts) tokens += c;
-  impl_->blob.clear();
-  wire::encode_counts(load.counts, impl_->blob);
-  bind_int(s, 1, load.rank);
-  bind_int(s, 2, load.step);
-  bind_int(s, 3, load.layer);
-  bind_int(s, 4, static_cast<int64_t>(load.counts.size()));
-  bind_int(s, 5, static_cast<int64_t>(tokens));
-  bind_blob(s, 6, impl_->blob);
-  impl_->finish_row(kInsertExpertLoad, "expert_load");
+void Writer::add_expert_load(const ExpertLoad& load) { impl_->add_counts_row(kInsertExpertLoad, "expert_load", load); }
+
+void Writer::add_expert_drops(const ExpertLoad& dropped) {
+  impl_->add_counts_row(kInsertExpertDrops, "expert_drops", dropped);
 }
 
 void Writer::add_router_decisions(const RouterDecisionBatch& batch) {

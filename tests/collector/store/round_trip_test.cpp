@@ -27,6 +27,7 @@ struct Trace {
   std::vector<LayerPlacement> placements;
   std::vector<StepSpan> steps;
   std::vector<ExpertLoad> loads;
+  std::vector<ExpertLoad> drops;  // tokens dropped over capacity
   std::vector<RouterDecisionBatch> routing;
   std::vector<AllToAllEvent> a2a;
   std::vector<ComputeSpan> spans;
@@ -71,6 +72,11 @@ Trace make_trace() {
         ExpertLoad load{r, step, layer, {}};
         for (int e = 0; e < kExperts; ++e) load.counts.push_back(static_cast<uint32_t>((e * 37 + step * 11 + r * 5 + layer) % 300));
         t.loads.push_back(load);
+        if ((step + layer) % 3 == 0) {
+          ExpertLoad dropped{r, step, layer, {}};
+          for (uint32_t c : load.counts) dropped.counts.push_back(c > 250 ? c - 250 : 0);
+          t.drops.push_back(dropped);
+        }
         if (r == 1 && step == 2 && layer == 1) {  // a second micro-batch for the same key
           load.counts.assign(kExperts, 3);
           t.loads.push_back(load);
@@ -132,6 +138,7 @@ void write(const Trace& t, Writer& w) {
   for (const auto& p : t.placements) w.add_placement(p);
   for (const auto& s : t.steps) w.add_step(s);
   for (const auto& l : t.loads) w.add_expert_load(l);
+  for (const auto& d : t.drops) w.add_expert_drops(d);
   for (const auto& b : t.routing) w.add_router_decisions(b);
   for (const auto& a : t.a2a) w.add_all_to_all(a);
   for (const auto& s : t.spans) w.add_compute_span(s);
@@ -203,6 +210,12 @@ class RoundTrip : public ::testing::Test {
                          t.loads, [&](const ExpertLoad& l) { return keyed(l.rank, l.step, l.layer); },
                          [](const ExpertLoad& l) { return std::tuple(l.step, l.layer, l.rank); }));
 
+    std::vector<ExpertLoad> drops;
+    reader_->for_each_expert_drops(f, [&](const ExpertLoad& d) { drops.push_back(d); });
+    EXPECT_EQ(drops, expect_rows(
+                         t.drops, [&](const ExpertLoad& d) { return keyed(d.rank, d.step, d.layer); },
+                         [](const ExpertLoad& d) { return std::tuple(d.step, d.layer, d.rank); }));
+
     std::vector<RouterDecisionBatch> batches;
     reader_->for_each_router_decisions(f, [&](const RouterDecisionBatch& b) { batches.push_back(b); });
     const auto expected_batches = expect_rows(
@@ -264,6 +277,7 @@ TEST_F(RoundTrip, MetadataRowsComeBackAsWritten) {
   EXPECT_EQ(c.processes, kRanks);
   EXPECT_EQ(c.steps, static_cast<int64_t>(trace_.steps.size()));
   EXPECT_EQ(c.expert_load, static_cast<int64_t>(trace_.loads.size()));
+  EXPECT_EQ(c.expert_drops, static_cast<int64_t>(trace_.drops.size()));
   EXPECT_EQ(c.router_decisions, static_cast<int64_t>(trace_.routing.size()));
   EXPECT_EQ(c.all_to_all, static_cast<int64_t>(trace_.a2a.size()));
   EXPECT_EQ(c.compute_spans, static_cast<int64_t>(trace_.spans.size()));

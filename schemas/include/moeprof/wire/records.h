@@ -35,9 +35,10 @@ enum class RecordType : uint8_t {
   kMarker = 10,
   kDrops = 11,           // events the agent had to drop since the last Drops record
   kGoodbye = 12,         // clean end of stream
+  kExpertDrops = 13,     // tokens per expert dropped over capacity; ExpertCounts layout
   // Append new types here.
 };
-inline constexpr uint8_t kRecordTypeCount = 13;  // one past the largest tag
+inline constexpr uint8_t kRecordTypeCount = 14;  // one past the largest tag
 
 enum class Phase : uint8_t { kDispatch = 0, kCombine = 1, kOther = 2 };
 enum class ComputeKind : uint8_t {
@@ -106,7 +107,7 @@ struct StepMark {          // kStepBegin and kStepEnd
   int64_t step;
 };
 
-struct ExpertCounts {
+struct ExpertCounts {      // kExpertCounts and kExpertDrops
   uint8_t tag;
   int64_t ts_ns;
   int64_t step;
@@ -185,11 +186,12 @@ inline constexpr uint16_t kRecordFixedSize[kRecordTypeCount] = {
     sizeof(Marker),
     sizeof(Drops),
     sizeof(Goodbye),
+    sizeof(ExpertCounts),
 };
 
 // Whether a record type ends its fixed part with `uint32_t var_size`.
 inline constexpr bool kRecordHasVarPart[kRecordTypeCount] = {
-    false, true, true, true, false, false, true, true, true, true, true, false, false,
+    false, true, true, true, false, false, true, true, true, true, true, false, false, true,
 };
 
 static_assert(sizeof(FrameHeader) == 32);

@@ -27,7 +27,7 @@ struct Filter {
 };
 
 struct TableCounts {
-  int64_t processes = 0, steps = 0, expert_load = 0, router_decisions = 0, all_to_all = 0,
+  int64_t processes = 0, steps = 0, expert_load = 0, expert_drops = 0, router_decisions = 0, all_to_all = 0,
           compute_spans = 0, markers = 0, ranges = 0, gpu_kernels = 0, placements = 0;
   uint64_t dropped = 0;  // sum of drop counts
 };
@@ -64,6 +64,8 @@ class Reader {
   // (step, layer, rank) order (the order of their step index), all-to-alls and compute spans
   // in (rank, start time) order; rows with equal keys in the order they were written.
   void for_each_expert_load(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const;
+  // Tokens dropped over capacity, same shape and order as expert load.
+  void for_each_expert_drops(const Filter& filter, const std::function<void(const ExpertLoad&)>& fn) const;
   void for_each_router_decisions(const Filter& filter,
                                  const std::function<void(const RouterDecisionBatch&)>& fn) const;
   void for_each_all_to_all(const Filter& filter, const std::function<void(const AllToAllEvent&)>& fn) const;

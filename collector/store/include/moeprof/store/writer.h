@@ -26,6 +26,7 @@ class Writer {
   void add_placement(const LayerPlacement& placement);
   void add_step(const StepSpan& step);
   void add_expert_load(const ExpertLoad& load);
+  void add_expert_drops(const ExpertLoad& dropped);  // counts = tokens dropped over capacity
   void add_router_decisions(const RouterDecisionBatch& batch);
   void add_all_to_all(const AllToAllEvent& event);
   void add_compute_span(const ComputeSpan& span);

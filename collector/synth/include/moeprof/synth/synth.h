@@ -11,7 +11,8 @@
 
 namespace moeprof::synth {
 
-// Shape presets of published MoE models (routed experts, top-k, shared experts, layers).
+// Shape presets of published MoE models (routed experts, top-k, shared experts, layers), as
+// listed by moeprof/models/presets.h.
 struct ShapePreset {
   std::string name;
   store::ModelShape shape;
