@@ -1,0 +1,186 @@
+// The C ABI (moeprof.h) onto the agent: argument checks, versioned structs, and the wall
+// that keeps any exception from crossing into the caller.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "agent.h"
+#include "clock.h"
+#include "hot_state.h"
+#include "moeprof/moeprof.h"
+#include "recorder.h"
+
+using moeprof::agent::Agent;
+namespace agent = moeprof::agent;
+namespace wire = moeprof::wire;
+
+namespace {
+
+constexpr wire::Source kSource = wire::Source::kApi;
+constexpr size_t kMaxMarkerName = 255;
+
+// A span packs its start tick, then layer | what << 32 | type << 40 | magic << 48, so an
+// _end call can tell a real span of its own kind from a zeroed or foreign one.
+constexpr uint64_t kSpanMagic = 0x4D50;
+enum SpanType : uint64_t { kAllToAllSpan = 1, kComputeSpan = 2 };
+
+moeprof_span make_span(SpanType type, int32_t layer, uint8_t what) {
+  moeprof_span span{};
+  if (!agent::recording()) return span;
+  span.opaque[0] = static_cast<uint64_t>(agent::now_ticks());
+  span.opaque[1] = uint64_t{static_cast<uint32_t>(layer)} | uint64_t{what} << 32 | uint64_t{type} << 40 |
+                   kSpanMagic << 48;
+  return span;
+}
+
+bool open_span(const moeprof_span& span, SpanType type, int64_t* start_ticks, int32_t* layer, uint8_t* what) {
+  const uint64_t meta = span.opaque[1];
+  if (meta >> 48 != kSpanMagic || ((meta >> 40) & 0xFF) != type) return false;
+  *start_ticks = static_cast<int64_t>(span.opaque[0]);
+  *layer = static_cast<int32_t>(static_cast<uint32_t>(meta));
+  *what = static_cast<uint8_t>(meta >> 32);
+  return true;
+}
+
+// A versioned struct as this agent knows it: the caller's bytes over our defaults.
+template <class T>
+bool read_versioned(const T* in, T* out, size_t min_size) {
+  if (in == nullptr || in->struct_size < min_size) return false;
+  std::memcpy(out, in, std::min<size_t>(in->struct_size, sizeof(T)));
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+MOEPROF_EXPORT moeprof_status moeprof_init(const moeprof_init_options* options) {
+  try {
+    return Agent::instance().init(options);
+  } catch (...) {
+    return MOEPROF_ERROR_NO_COLLECTOR;
+  }
+}
+
+MOEPROF_EXPORT void moeprof_shutdown(void) {
+  try {
+    Agent::instance().shutdown();
+  } catch (...) {
+    // Nothing sensible to report through a void C call; the stream ends without Goodbye.
+  }
+}
+
+MOEPROF_EXPORT int moeprof_enabled(void) { return agent::recording() ? 1 : 0; }
+
+MOEPROF_EXPORT void moeprof_flush(void) {
+  try {
+    Agent::instance().flush();
+  } catch (...) {
+    // The next periodic flush sends it.
+  }
+}
+
+MOEPROF_EXPORT void moeprof_set_topology(const moeprof_topology* topology) {
+  if (!agent::recording()) return;
+  moeprof_topology t{sizeof(moeprof_topology), -1, -1, -1, -1, -1, -1, -1, -1, -1, nullptr};
+  if (!read_versioned(topology, &t, offsetof(moeprof_topology, local_rank))) return;
+  wire::Topology record{};
+  record.tag = static_cast<uint8_t>(wire::RecordType::kTopology);
+  record.rank = t.rank;
+  record.local_rank = t.local_rank;
+  record.world_size = t.world_size;
+  record.ep_size = t.ep_size;
+  record.num_layers = t.num_layers;
+  record.num_experts = t.num_experts;
+  record.top_k = t.top_k;
+  record.num_shared_experts = t.num_shared_experts;
+  record.hidden_size = t.hidden_size;
+  try {
+    Agent::instance().set_topology(record, t.model_name != nullptr ? std::string(t.model_name) : std::string());
+  } catch (...) {
+    // Out of memory: the topology is not recorded.
+  }
+}
+
+MOEPROF_EXPORT void moeprof_set_placement(int32_t layer, uint32_t num_slots, const int32_t* slot_expert,
+                                          const int32_t* slot_rank) {
+  if (!agent::recording() || (num_slots != 0 && (slot_expert == nullptr || slot_rank == nullptr))) return;
+  try {
+    std::vector<wire::PlacementSlot> slots(num_slots);
+    for (uint32_t i = 0; i < num_slots; ++i) slots[i] = {slot_expert[i], slot_rank[i]};
+    Agent::instance().set_placement(layer, slots);
+  } catch (...) {
+    // Out of memory: the placement is not recorded.
+  }
+}
+
+MOEPROF_EXPORT void moeprof_step_begin(int64_t step) { agent::record_step(true, step, kSource); }
+
+MOEPROF_EXPORT void moeprof_step_end(int64_t step) { agent::record_step(false, step, kSource); }
+
+MOEPROF_EXPORT void moeprof_expert_counts(int32_t layer, uint32_t num_experts, const uint32_t* counts) {
+  if (counts == nullptr || num_experts == 0) return;
+  agent::record_expert_counts(agent::kRingExpertCounts, layer, num_experts, counts, kSource);
+}
+
+MOEPROF_EXPORT void moeprof_expert_drops(int32_t layer, uint32_t num_experts, const uint32_t* dropped) {
+  if (dropped == nullptr || num_experts == 0) return;
+  agent::record_expert_counts(agent::kRingExpertDrops, layer, num_experts, dropped, kSource);
+}
+
+MOEPROF_EXPORT int moeprof_routing_wanted(void) { return agent::routing_wanted() ? 1 : 0; }
+
+MOEPROF_EXPORT void moeprof_router_decisions(int32_t layer, uint32_t token_offset, uint32_t num_tokens,
+                                             uint32_t top_k, const int32_t* expert_ids,
+                                             const float* gate_weights) {
+  if (expert_ids == nullptr || num_tokens == 0 || top_k == 0) return;
+  agent::record_router_decisions(layer, token_offset, num_tokens, top_k, expert_ids, gate_weights, kSource);
+}
+
+MOEPROF_EXPORT moeprof_span moeprof_all_to_all_begin(int32_t layer, moeprof_phase phase) {
+  const int p = static_cast<int>(phase);
+  return make_span(kAllToAllSpan, layer, static_cast<uint8_t>(p >= 0 && p <= MOEPROF_PHASE_OTHER ? p : MOEPROF_PHASE_OTHER));
+}
+
+MOEPROF_EXPORT void moeprof_all_to_all_end(moeprof_span span, const moeprof_peer_bytes* bytes) {
+  int64_t start;
+  int32_t layer;
+  uint8_t phase;
+  if (!agent::recording() || !open_span(span, kAllToAllSpan, &start, &layer, &phase)) return;
+  moeprof_peer_bytes b{sizeof(moeprof_peer_bytes), 0, nullptr, nullptr, nullptr};
+  agent::PeerBytesView view;
+  if (read_versioned(bytes, &b, offsetof(moeprof_peer_bytes, num_peers) + sizeof b.num_peers))
+    view = {b.num_peers, b.peers, b.send_bytes, b.recv_bytes};
+  agent::record_all_to_all(start, layer, static_cast<wire::Phase>(phase), view, kSource);
+}
+
+MOEPROF_EXPORT moeprof_span moeprof_compute_begin(int32_t layer, moeprof_compute_kind kind) {
+  const int k = static_cast<int>(kind);
+  return make_span(kComputeSpan, layer, static_cast<uint8_t>(k >= 0 && k <= MOEPROF_COMPUTE_OTHER ? k : MOEPROF_COMPUTE_OTHER));
+}
+
+MOEPROF_EXPORT void moeprof_compute_end(moeprof_span span) {
+  int64_t start;
+  int32_t layer;
+  uint8_t kind;
+  if (!agent::recording() || !open_span(span, kComputeSpan, &start, &layer, &kind)) return;
+  agent::record_compute_span(start, layer, static_cast<wire::ComputeKind>(kind), kSource);
+}
+
+MOEPROF_EXPORT void moeprof_marker(const char* name) {
+  if (name == nullptr) return;
+  agent::record_marker(name, strnlen(name, kMaxMarkerName), kSource);
+}
+
+MOEPROF_EXPORT void moeprof_get_stats(moeprof_stats* stats) {
+  if (stats == nullptr) return;
+  try {
+    Agent::instance().get_stats(stats);
+  } catch (...) {
+    // Leaves the caller's struct as it was.
+  }
+}
+
+}  // extern "C"
