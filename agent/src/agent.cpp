@@ -79,7 +79,7 @@ moeprof_status Agent::init(const moeprof_init_options* options) {
   written_baseline_ = pool_->records_written();
   dropped_baseline_ = g_drops.total();
   frames_sent_ = 0;
-  if (!start_session(&error)) return fail(MOEPROF_ERROR_NO_COLLECTOR, error);
+  if (!start_session(/*open_now=*/true, &error)) return fail(MOEPROF_ERROR_NO_COLLECTOR, error);
 
   g_hot.step.store(0, std::memory_order_relaxed);
   g_hot.routing_mode.store(config_.routing_mode, std::memory_order_relaxed);
@@ -103,22 +103,34 @@ RingPool* Agent::pool_for(const Config& config, std::string* error) {
   return pools_.back().get();
 }
 
-bool Agent::start_session(std::string* error) {
-  Connection connection;
-  if (!connection.open(config_.socket_path, g_send_timeout_ms.load(), error)) return false;
+bool Agent::open_stream(Connection* connection, std::string* error) {
+  if (!connection->open(config_.socket_path, g_send_timeout_ms.load(), error)) return false;
   wire::FrameWriter frame;
   frame.begin(kHelloSequence);
   wire::Hello hello;
   wire::Bytes var;
   build_hello(&hello, &var);
   frame.append(hello, var);
-  if (!connection.send(frame.finish(), error)) return false;
-  ++frames_sent_;
+  if (!connection->send(frame.finish(), error)) {
+    connection->close();
+    return false;
+  }
+  return true;
+}
 
+bool Agent::start_session(bool open_now, std::string* error) {
+  Connection connection;
+  Flusher::StreamOpener open_later;
+  if (open_now) {
+    if (!open_stream(&connection, error)) return false;
+    ++frames_sent_;
+  } else {
+    open_later = [this](Connection* c, std::string* e) { return open_stream(c, e); };
+  }
   TickConverter clock;
   clock.reset(clock_kind_, first_tsc_anchor_);
-  auto flusher = std::make_unique<Flusher>(pool_, &metadata_, std::move(connection), kHelloSequence + 1, clock,
-                                           config_.flush_ms);
+  auto flusher = std::make_unique<Flusher>(pool_, &metadata_, std::move(connection), std::move(open_later),
+                                           kHelloSequence + 1, clock, config_.flush_ms);
   if (!flusher->start(error)) return false;
   flusher_ = std::move(flusher);
   return true;
@@ -207,12 +219,13 @@ void Agent::after_fork_in_child() {
   a.written_baseline_ = a.dropped_baseline_ = a.frames_sent_ = 0;
   if (a.running_) {
     // The child gets a stream of its own: new Hello (its pid, the parent as ppid), the
-    // metadata it inherited, then its own records.
+    // metadata it inherited, then its own records. It is opened only once the child records
+    // something, so launchers that fork and exec (mpirun, shells) add no empty processes.
     g_hot.enabled.store(false, std::memory_order_release);
     a.metadata_.mark_all_changed();
     std::string error;
     try {
-      if (a.start_session(&error)) {
+      if (a.start_session(/*open_now=*/false, &error)) {
         g_hot.enabled.store(true, std::memory_order_release);
       } else {
         a.running_ = false;

@@ -33,7 +33,11 @@ class Agent {
  private:
   Agent() = default;
   // Connects, sends Hello, starts the flusher.
-  bool start_session(std::string* error);
+  // Connects and sends Hello.
+  bool open_stream(Connection* connection, std::string* error);
+  // Starts the flusher on a stream opened now, or (open_now false: a forked child) opened
+  // by the flusher once there is something to send.
+  bool start_session(bool open_now, std::string* error);
   RingPool* pool_for(const Config& config, std::string* error);
   void install_process_hooks();
 

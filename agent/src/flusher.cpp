@@ -12,11 +12,12 @@
 
 namespace moeprof::agent {
 
-Flusher::Flusher(RingPool* pool, Metadata* metadata, Connection connection, uint64_t next_sequence,
-                 TickConverter clock, uint32_t flush_ms)
+Flusher::Flusher(RingPool* pool, Metadata* metadata, Connection connection, StreamOpener open_later,
+                 uint64_t next_sequence, TickConverter clock, uint32_t flush_ms)
     : pool_(pool),
       metadata_(metadata),
       connection_(std::move(connection)),
+      open_later_(std::move(open_later)),
       sequence_(next_sequence),
       clock_(clock),
       flush_ms_(flush_ms) {
@@ -105,6 +106,7 @@ void Flusher::flush_once(bool goodbye) {
     limits_[i] = pool_->ring(i).published();
   }
   if (clock_.kind() == ClockKind::kTsc) clock_.add(take_tsc_anchor());
+  if (open_later_) open_when_needed(ring_count);
 
   frame_.begin(sequence_);
   if (connection_.is_open()) metadata_->append_changes(frame_);
@@ -134,6 +136,15 @@ void Flusher::flush_once(bool goodbye) {
     flush_completed_ = covered;
   }
   completed_cv_.notify_all();
+}
+
+void Flusher::open_when_needed(uint32_t ring_count) {
+  bool needed = g_drops.total() != 0;
+  for (uint32_t i = 0; i < ring_count && !needed; ++i) needed = limits_[i] != 0;
+  if (!needed) return;
+  std::string error;
+  if (!open_later_(&connection_, &error)) log_line("forked child not recording: %s", error.c_str());
+  open_later_ = nullptr;
 }
 
 void Flusher::append_drops() {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,9 +26,14 @@ namespace moeprof::agent {
 
 class Flusher {
  public:
-  // `connection` has sent the Hello frame (sequence 0); frames continue at `next_sequence`.
-  Flusher(RingPool* pool, Metadata* metadata, Connection connection, uint64_t next_sequence,
-          TickConverter clock, uint32_t flush_ms);
+  // Opens the stream: connects and sends the Hello frame (sequence 0).
+  using StreamOpener = std::function<bool(Connection*, std::string*)>;
+
+  // Frames continue at `next_sequence` on `connection`, which has sent Hello, or — when
+  // `open_later` is set — on the stream it opens the first time there is anything to send,
+  // so that a forked child which only exec()s never shows up as a process of its own.
+  Flusher(RingPool* pool, Metadata* metadata, Connection connection, StreamOpener open_later,
+          uint64_t next_sequence, TickConverter clock, uint32_t flush_ms);
   ~Flusher();
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -52,13 +58,15 @@ class Flusher {
   static void* thread_main(void* self);
   void run();
   void flush_once(bool goodbye);
-  void drain_ring(uint32_t index, uint64_t limit);
+  // With open_later_: opens the stream once a ring holds records or something was dropped.
+  void open_when_needed(uint32_t ring_count);
   void append_drops();
   void send_frame();
 
   RingPool* const pool_;
   Metadata* const metadata_;
   Connection connection_;
+  StreamOpener open_later_;
   uint64_t sequence_;
   TickConverter clock_;
   const uint32_t flush_ms_;

@@ -123,6 +123,42 @@ TEST(Fork, TheChildStreamsOnlyItsOwnRecordsOnANewConnection) {
   EXPECT_EQ(kid->count(RecordType::kDrops), 0u);
 }
 
+// A launcher (mpirun, a shell) forks children that exec() or exit without recording: they
+// must not appear as processes of their own.
+TEST(Fork, AChildThatRecordsNothingOpensNoStream) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer cannot run threads in a child forked while threads ran";
+#endif
+  set_clock_for_testing(nullptr);
+  FakeCollector collector;
+  ASSERT_EQ(start_agent(collector), MOEPROF_OK);
+  moeprof_marker("parent");
+  const pid_t quiet = fork();
+  ASSERT_GE(quiet, 0);
+  if (quiet == 0) {
+    moeprof_shutdown();  // as exit() would: a final flush with nothing to send
+    _exit(moeprof_enabled() == 0 ? 0 : 10);
+  }
+  EXPECT_EQ(wait_for_exit(quiet), 0);
+  const pid_t busy = fork();
+  ASSERT_GE(busy, 0);
+  if (busy == 0) {
+    moeprof_marker("busy child");
+    moeprof_shutdown();
+    _exit(0);
+  }
+  EXPECT_EQ(wait_for_exit(busy), 0);
+  moeprof_shutdown();
+  ASSERT_TRUE(collector.wait_for([](const auto& s) {
+    return s.size() == 2 && std::all_of(s.begin(), s.end(), [](const Stream& x) { return x.closed; });
+  }));
+  const auto streams = collector.streams();
+  EXPECT_EQ(stream_of(streams, quiet), nullptr);
+  ASSERT_NE(stream_of(streams, busy), nullptr);
+  EXPECT_EQ(marker_names(*stream_of(streams, busy)), std::vector<std::string>{"busy child"});
+  ASSERT_NE(stream_of(streams, getpid()), nullptr);
+}
+
 // SIGTERM with its default action: the records and a Goodbye reach the collector before the
 // process dies of the signal.
 TEST(Signals, SigtermFlushesEndsTheStreamAndStillKills) {

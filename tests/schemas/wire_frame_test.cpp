@@ -43,25 +43,25 @@ TEST(Frame, RoundTripsRecordsInOrder) {
   std::string error;
   ASSERT_EQ(parse_frame(frame, &header, &payload, &size, &error), FrameStatus::kOk) << error;
   EXPECT_EQ(size, frame.size());
-  EXPECT_EQ(header.sequence, 17u);
-  EXPECT_EQ(header.record_count, 4u);
-  EXPECT_EQ(header.payload_size, frame.size() - sizeof(FrameHeader));
+  EXPECT_EQ(+header.sequence, 17u);
+  EXPECT_EQ(+header.record_count, 4u);
+  EXPECT_EQ(+header.payload_size, frame.size() - sizeof(FrameHeader));
 
   RecordIterator it(payload);
   RecordView r;
   ASSERT_TRUE(it.next(&r));
   ASSERT_EQ(r.type, RecordType::kHello);
   const auto hello = r.as<Hello>();
-  EXPECT_EQ(hello.pid, 4242u);
-  EXPECT_EQ(hello.rank_hint, 3);
-  EXPECT_EQ(hello.var_size, r.var.size());
+  EXPECT_EQ(+hello.pid, 4242u);
+  EXPECT_EQ(+hello.rank_hint, 3);
+  EXPECT_EQ(+hello.var_size, r.var.size());
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(r.var.data()), hello.host_size), "node7");
   ASSERT_TRUE(it.next(&r));
   ASSERT_EQ(r.type, RecordType::kStepBegin);
-  EXPECT_EQ(r.as<StepMark>().step, 9);
+  EXPECT_EQ(+r.as<StepMark>().step, 9);
   ASSERT_TRUE(it.next(&r));
   ASSERT_EQ(r.type, RecordType::kExpertCounts);
-  EXPECT_EQ(r.as<ExpertCounts>().layer, 2);
+  EXPECT_EQ(+r.as<ExpertCounts>().layer, 2);
   std::vector<uint32_t> counts;
   ASSERT_TRUE(decode_counts(r.var, &counts));
   EXPECT_EQ(counts, (std::vector<uint32_t>{5, 0, 7, 130}));
@@ -91,9 +91,9 @@ TEST(Frame, TwoFramesBackToBackParseOneAtATime) {
   size_t size;
   std::string error;
   ASSERT_EQ(parse_frame(stream, &header, &payload, &size, &error), FrameStatus::kOk);
-  EXPECT_EQ(header.sequence, 0u);
+  EXPECT_EQ(+header.sequence, 0u);
   ASSERT_EQ(parse_frame(ByteSpan(stream).subspan(size), &header, &payload, &size, &error), FrameStatus::kOk);
-  EXPECT_EQ(header.sequence, 1u);
+  EXPECT_EQ(+header.sequence, 1u);
 }
 
 TEST(Frame, RejectsEveryFlippedPayloadByte) {
