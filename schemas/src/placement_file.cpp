@@ -84,10 +84,12 @@ ExpertRanks expert_ranks(const json& entry, int32_t layer, const PlacementFile& 
     const std::string expert = where + ": expert " + std::to_string(e);
     if (!experts[e].is_array()) invalid(expert + " must be an array of ranks");
     std::vector<int32_t> ranks;
-    for (const json& rank : experts[e]) ranks.push_back(integer(rank, expert + ": rank", std::numeric_limits<int32_t>::min()));
+    for (const json& rank : experts[e])
+      ranks.push_back(integer(rank, expert + ": rank", std::numeric_limits<int32_t>::min()));
     out.push_back(std::move(ranks));
   }
-  if (std::string problem = problem_of(out, p.num_experts, p.num_ranks); !problem.empty()) invalid(where + ": " + problem);
+  if (std::string problem = problem_of(out, p.num_experts, p.num_ranks); !problem.empty())
+    invalid(where + ": " + problem);
   return out;
 }
 
@@ -176,7 +178,8 @@ bool read_placement_file(const std::string& path, PlacementFile* out, std::strin
 bool check_placement_fits(const PlacementFile& p, const std::string& name, int32_t num_experts, int32_t num_ranks,
                           int32_t num_layers, std::string* error) {
   if (p.num_experts != num_experts) {
-    *error = name + ": made for " + std::to_string(p.num_experts) + " experts, the run has " + std::to_string(num_experts);
+    *error =
+        name + ": made for " + std::to_string(p.num_experts) + " experts, the run has " + std::to_string(num_experts);
     return false;
   }
   if (p.num_ranks != num_ranks) {

@@ -19,13 +19,13 @@ enum class Gating : uint8_t {
 
 struct ModelPreset {
   std::string_view name;
-  int32_t num_layers = 0;          // MoE layers
-  int32_t num_experts = 0;         // routed experts per layer
+  int32_t num_layers = 0;   // MoE layers
+  int32_t num_experts = 0;  // routed experts per layer
   int32_t top_k = 0;
   int32_t num_shared_experts = 0;
-  int32_t hidden_size = 0;         // of the published model
+  int32_t hidden_size = 0;  // of the published model
   Gating gating = Gating::kSoftmaxTopK;
-  int32_t num_groups = 0;          // group-limited routing; 0 = off
+  int32_t num_groups = 0;  // group-limited routing; 0 = off
   int32_t topk_groups = 0;
   float routed_scaling = 1.0f;
   // The reference engine's scaled-down sizes (hidden, and intermediate size of one expert):

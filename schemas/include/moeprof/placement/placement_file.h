@@ -22,8 +22,8 @@ using ExpertRanks = std::vector<std::vector<int32_t>>;
 struct PlacementFile {
   int32_t num_experts = 0;
   int32_t num_ranks = 0;
-  std::map<int32_t, ExpertRanks> layers;      // by layer index
-  std::optional<ExpertRanks> default_layer;   // for layers not listed
+  std::map<int32_t, ExpertRanks> layers;     // by layer index
+  std::optional<ExpertRanks> default_layer;  // for layers not listed
   // The placement of `layer`: its own entry, else the default, else nullptr.
   const ExpertRanks* layer(int32_t layer) const;
   bool operator==(const PlacementFile&) const = default;
