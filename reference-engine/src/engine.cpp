@@ -92,6 +92,7 @@ RunStats Engine::run(OutputDump& dump) {
     stats.exchanges = t.exchanges;
     MPI_Allreduce(&t.send_bytes, &stats.exchange_bytes, 1, MPI_UINT64_T, MPI_SUM, comm_);
     MPI_Allreduce(&t.seconds, &stats.exchange_seconds, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    MPI_Allreduce(&t.dispatch_seconds, &stats.dispatch_seconds, 1, MPI_DOUBLE, MPI_MAX, comm_);
   }
   return stats;
 }

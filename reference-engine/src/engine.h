@@ -26,6 +26,7 @@ struct RunStats {
   std::vector<double> step_seconds;
   uint64_t exchange_bytes = 0;
   double exchange_seconds = 0.0;
+  double dispatch_seconds = 0.0;  // the dispatch part, longest rank
   uint64_t exchanges = 0;  // per rank
 };
 

@@ -99,9 +99,9 @@ void print_summary(const Setup& s, int32_t ranks, const RunStats& stats) {
                 sorted.front() * 1e3, n);
     if (stats.exchanges > 0)
       std::printf(
-          "moe-engine timing: a2a_bytes=%llu a2a_seconds=%.6f a2a_exchanges=%llu a2a_GBps=%.4f "
-          "(blocking dispatch+combine: row bytes of all ranks / longest rank time)\n",
-          static_cast<unsigned long long>(stats.exchange_bytes), stats.exchange_seconds,
+          "moe-engine timing: a2a_bytes=%llu a2a_seconds=%.6f dispatch_seconds=%.6f a2a_exchanges=%llu "
+          "a2a_GBps=%.4f (blocking dispatch+combine: row bytes of all ranks / longest rank time)\n",
+          static_cast<unsigned long long>(stats.exchange_bytes), stats.exchange_seconds, stats.dispatch_seconds,
           static_cast<unsigned long long>(stats.exchanges),
           stats.exchange_seconds > 0 ? double(stats.exchange_bytes) / stats.exchange_seconds / 1e9 : 0.0);
     else

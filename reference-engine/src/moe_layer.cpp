@@ -87,6 +87,7 @@ void MoeLayer::run_blocking(const LayerStep& step, const LayerWeights& weights) 
   chunk.run_dispatch(comm_);
   if (step.timing) {
     timing_.seconds += MPI_Wtime() - t0;
+    timing_.dispatch_seconds += MPI_Wtime() - t0;
     timing_.send_bytes += chunk.rows->send_elements() * sizeof(float);
     ++timing_.exchanges;
   }

@@ -31,6 +31,7 @@ struct LayerStep {
 // exchanges, and the row bytes it sent through them.
 struct ExchangeTiming {
   double seconds = 0.0;
+  double dispatch_seconds = 0.0;  // of `seconds`
   uint64_t send_bytes = 0;
   uint64_t exchanges = 0;
 };
