@@ -16,6 +16,29 @@ TEST(Crc32, MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32(ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size())), 0xCBF43926u);
 }
 
+// The eight-bytes-at-a-time path must agree with the bitwise definition of CRC-32 for every
+// length and alignment, and a CRC computed in pieces must equal the one computed at once.
+TEST(Crc32, MatchesTheBitwiseDefinitionAtEveryLengthAndOffset) {
+  const auto bitwise = [](ByteSpan data) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint8_t b : data) {
+      crc ^= b;
+      for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+    }
+    return ~crc;
+  };
+  std::mt19937 rng(9);
+  Bytes data(300);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  for (size_t offset = 0; offset < 8; ++offset)
+    for (size_t len = 0; offset + len <= data.size(); len += 7) {
+      const ByteSpan piece = ByteSpan(data).subspan(offset, len);
+      ASSERT_EQ(crc32(piece), bitwise(piece)) << offset << "+" << len;
+    }
+  const ByteSpan all(data);
+  EXPECT_EQ(crc32(all.subspan(13), crc32(all.first(13))), crc32(all));
+}
+
 TEST(Varint, RoundTripsEdgeValues) {
   const uint64_t values[] = {0, 1, 127, 128, 300, 16383, 16384, (1ull << 32) - 1, 1ull << 32,
                              std::numeric_limits<uint64_t>::max()};
