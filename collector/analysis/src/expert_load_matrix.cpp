@@ -1,0 +1,51 @@
+#include "moeprof/analysis/expert_load_matrix.h"
+
+#include <algorithm>
+
+namespace moeprof::analysis {
+
+void ExpertLoadMatrix::resize(int32_t layers, int32_t experts) {
+  num_layers = std::max(num_layers, layers);
+  num_experts = std::max(num_experts, experts);
+  tokens.resize(static_cast<size_t>(num_layers));
+  for (auto& row : tokens) row.resize(static_cast<size_t>(num_experts), 0.0);
+}
+
+void ExpertLoadMatrix::add(int32_t layer, std::span<const uint32_t> counts) {
+  if (layer < 0) return;
+  if (layer >= num_layers || counts.size() > static_cast<size_t>(num_experts))
+    resize(layer + 1, static_cast<int32_t>(counts.size()));
+  auto& row = tokens[static_cast<size_t>(layer)];
+  for (size_t e = 0; e < counts.size(); ++e) row[e] += counts[e];
+}
+
+namespace {
+
+ExpertLoadMatrix sized_for_model(const store::Reader& reader) {
+  ExpertLoadMatrix m;
+  if (auto model = reader.model()) m.resize(std::max(model->num_layers, 0), std::max(model->num_experts, 0));
+  return m;
+}
+
+}  // namespace
+
+ExpertLoadMatrix expert_load_matrix(const store::Reader& reader, const store::Filter& filter) {
+  ExpertLoadMatrix m = sized_for_model(reader);
+  reader.for_each_expert_load(filter, [&](const store::ExpertLoad& row) { m.add(row.layer, row.counts); });
+  return m;
+}
+
+ExpertLoadMatrix expert_drops_matrix(const store::Reader& reader, const store::Filter& filter) {
+  ExpertLoadMatrix m = sized_for_model(reader);
+  reader.for_each_expert_drops(filter, [&](const store::ExpertLoad& row) { m.add(row.layer, row.counts); });
+  return m;
+}
+
+std::vector<double> sum_over_layers(const ExpertLoadMatrix& matrix) {
+  std::vector<double> sum(static_cast<size_t>(matrix.num_experts), 0.0);
+  for (const auto& row : matrix.tokens)
+    for (size_t e = 0; e < row.size(); ++e) sum[e] += row[e];
+  return sum;
+}
+
+}  // namespace moeprof::analysis
