@@ -11,28 +11,12 @@
 #include <iterator>
 #include <string>
 
+#include "../temp_dir.h"
 #include "moeprof/synth/synth.h"
 
 namespace moeprof::store::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "moeprof-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using moeprof::testing::TempDir;
 
 // Runs SQL on a file with plain SQLite (read-write), outside the store.
 inline void raw_exec(const std::string& path, const std::string& sql) {
