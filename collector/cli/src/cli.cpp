@@ -48,6 +48,18 @@ const Command kCommands[] = {
      "                       one row per all-to-all and peer\n"
      "  --format csv         the only format for now (default)\n"
      "  -o, --output FILE    write to FILE (atomically) instead of stdout ('-': stdout)\n"},
+    {"place", place_command, "suggest an expert placement for the recorded load",
+     "usage: moeprof place FILE.db --ranks R [--redundant N] [--nodes K] -o placement.json\n"
+     "\n"
+     "Replicates the hottest experts and packs the replicas onto ranks so that the busiest\n"
+     "rank gets fewer tokens (EPLB-style), for the expert load of the whole trace, and writes\n"
+     "the placement file `moe-engine --placement` reads (schemas/placement.md). Prints the\n"
+     "predicted busiest-rank load and balancedness before and after.\n"
+     "\n"
+     "  --ranks R          expert-parallel ranks to place onto\n"
+     "  --redundant N      extra expert slots per layer (default 0: placement only)\n"
+     "  --nodes K          place hierarchically: experts onto K nodes first, then ranks\n"
+     "  -o, --output FILE  the placement file to write\n"},
     {"synth", synth_command, "write a synthetic trace of a simulated MoE job",
      "usage: moeprof synth --shape NAME --ranks N --steps N [--tokens N] [--skew zipf:S]\n"
      "                     [--routing] [--seed N] -o FILE.db\n"

@@ -20,6 +20,7 @@ int info_command(Args args, const Io& io);
 int check_command(Args args, const Io& io);
 int export_command(Args args, const Io& io);
 int synth_command(Args args, const Io& io);
+int place_command(Args args, const Io& io);
 
 // Every command accepts -h/--help.
 inline const OptionSpec kHelpOption{"help", 'h', false};
