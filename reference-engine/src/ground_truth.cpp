@@ -1,34 +1,8 @@
 #include "ground_truth.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
+#include "moeprof/files/text_file.h"
 
 namespace moeprof::engine {
-namespace {
-
-bool write_file(const std::string& path, const std::string& text, std::string* error) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      *error = temp + ": cannot write: " + std::strerror(errno);
-      std::remove(temp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = path + ": cannot write: " + std::strerror(errno);
-    std::remove(temp.c_str());
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 void GroundTruth::expert_counts(int64_t step, int32_t layer, std::span<const uint32_t> counts) {
   const std::string prefix = std::to_string(rank_) + "," + std::to_string(step) + "," + std::to_string(layer) + ",";
@@ -48,8 +22,8 @@ void GroundTruth::all_to_all(int64_t step, int32_t layer, moeprof_phase phase, s
 
 bool GroundTruth::write(const std::string& dir, std::string* error) const {
   const std::string suffix = ".rank" + std::to_string(rank_) + ".csv";
-  return write_file(dir + "/expert-load" + suffix, expert_load_, error) &&
-         write_file(dir + "/a2a" + suffix, a2a_, error);
+  return files::write_text_file_atomically(dir + "/expert-load" + suffix, expert_load_, error) &&
+         files::write_text_file_atomically(dir + "/a2a" + suffix, a2a_, error);
 }
 
 }  // namespace moeprof::engine

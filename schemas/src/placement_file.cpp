@@ -1,15 +1,14 @@
 #include "moeprof/placement/placement_file.h"
 
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include "moeprof/files/text_file.h"
 
 namespace moeprof::placement {
 namespace {
@@ -216,23 +215,7 @@ bool write_placement_file(const std::string& path, const PlacementFile& p, std::
     *error = "refusing to write an invalid placement: " + *error;
     return false;
   }
-  const std::string temp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << format_placement(p);
-    out.flush();
-    if (!out) {
-      *error = temp + ": cannot write: " + std::strerror(errno);
-      std::remove(temp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = path + ": cannot write: " + std::strerror(errno);
-    std::remove(temp.c_str());
-    return false;
-  }
-  return true;
+  return files::write_text_file_atomically(path, format_placement(p), error);
 }
 
 }  // namespace moeprof::placement
