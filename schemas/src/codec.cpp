@@ -103,7 +103,9 @@ void encode_counts(std::span<const uint32_t> counts, Bytes& out) {
   // only the few hot experts far above it need more.
   uint32_t base = 0;
   if (!counts.empty()) {
-    std::vector<uint32_t> sorted(counts.begin(), counts.end());
+    // Reused per thread: this runs once per counts row in the flusher and the collector.
+    thread_local std::vector<uint32_t> sorted;
+    sorted.assign(counts.begin(), counts.end());
     std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
     base = sorted[sorted.size() / 2];
   }
