@@ -1,4 +1,4 @@
--- moeprof trace schema, version 1. The one source of truth: embedded into every binary at
+-- moeprof trace schema, version 2. The one source of truth: embedded into every binary at
 -- build time, executed by the store writer, checked by the reader (PRAGMA user_version).
 -- Times are int64 nanoseconds on the recording host's CLOCK_MONOTONIC unless named *_realtime_ns.
 -- Enumerations stored as integers are those of schemas/include/moeprof/wire/records.h
@@ -6,7 +6,7 @@
 -- 3 attention, 4 other; source: 0 api, 1 mpi, 2 nccl, 3 nvtx, 4 cupti, 5 python, 6 agent).
 -- Tables only grow: new columns and tables come with a new user_version.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Identifies the file as a moeprof trace: format = 'moeprof-trace'.
 CREATE TABLE meta (
@@ -76,30 +76,35 @@ CREATE TABLE step (
 );
 CREATE INDEX step_by_rank ON step (rank, step);
 
--- Token count of every expert, per (rank, step, layer). `counts` is the counts encoding of
--- wire/codec.h (varint n, varint base, zigzag deltas): ~1 byte per expert. A (rank, step,
--- layer) may have several rows (micro-batches, chunks): readers add them up.
-CREATE TABLE expert_load (
-  rank        INTEGER NOT NULL,
-  step        INTEGER NOT NULL,
-  layer       INTEGER NOT NULL,
-  num_experts INTEGER NOT NULL,
-  tokens      INTEGER NOT NULL,    -- sum of counts
-  counts      BLOB NOT NULL
-);
-CREATE INDEX expert_load_by_step ON expert_load (step, layer);
+-- Chunks. The high-rate tables (expert load and drops, all-to-alls, compute spans) hold many
+-- events per row: one SQLite row per event caps ingest near 0.5 M events/s, a chunk row costs
+-- the same and carries hundreds. `entries` is the number of events in a chunk; the entry
+-- encodings are specified here and implemented once, in collector/store/src/chunk_codec.h.
+-- Readers go through the store's Reader, which unpacks chunks and filters their entries.
 
--- Tokens per expert dropped because the expert was over capacity, per (rank, step, layer);
--- same layout and summing rule as expert_load.
-CREATE TABLE expert_drops (
-  rank        INTEGER NOT NULL,
-  step        INTEGER NOT NULL,
-  layer       INTEGER NOT NULL,
-  num_experts INTEGER NOT NULL,
-  tokens      INTEGER NOT NULL,
-  counts      BLOB NOT NULL
+-- Token count of every expert, one chunk per (rank, step) (a step's stragglers may add
+-- another). `counts` holds `entries` entries: zigzag varint layer, then the counts encoding
+-- of wire/codec.h (varint n, varint base, zigzag deltas: ~1 byte per expert). A (rank, step,
+-- layer) may appear in several entries (micro-batches, chunks): readers add them up.
+CREATE TABLE expert_load (
+  rank    INTEGER NOT NULL,
+  step    INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  tokens  INTEGER NOT NULL,    -- sum of all counts of all entries
+  counts  BLOB NOT NULL
 );
-CREATE INDEX expert_drops_by_step ON expert_drops (step, layer);
+CREATE INDEX expert_load_by_step ON expert_load (step);
+
+-- Tokens per expert dropped because the expert was over capacity; same layout and summing
+-- rule as expert_load.
+CREATE TABLE expert_drops (
+  rank    INTEGER NOT NULL,
+  step    INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  tokens  INTEGER NOT NULL,
+  counts  BLOB NOT NULL
+);
+CREATE INDEX expert_drops_by_step ON expert_drops (step);
 
 -- Top-k ids and gate weights per token, per batch. `routing` is the routing encoding of
 -- wire/codec.h.
@@ -114,24 +119,25 @@ CREATE TABLE router_decision (
 );
 CREATE INDEX router_decision_by_step ON router_decision (step, layer);
 
--- One all-to-all as one rank saw it. `peer_bytes` is the peer-bytes encoding of
--- wire/codec.h; send_bytes/recv_bytes are its totals.
+-- All-to-alls as one rank saw them, in chunks of consecutive events of one rank (at most
+-- 256 entries, at most 1 s from the earliest start to the latest end, unless one event is
+-- longer). `spans` holds `entries` entries in the order they were recorded: zigzag varint
+-- (start_ns - previous entry's start_ns; the first entry: start_ns), zigzag varint
+-- (end_ns - start_ns), zigzag varint (step - previous entry's step; the first: step),
+-- zigzag varint layer, varint phase, varint source, varint tid, then the peer-bytes
+-- encoding of wire/codec.h. start_ns/end_ns bound the chunk's events; so do step_min/step_max.
 CREATE TABLE all_to_all (
-  id         INTEGER PRIMARY KEY,
   rank       INTEGER NOT NULL,
-  step       INTEGER NOT NULL,
-  layer      INTEGER NOT NULL,
-  phase      INTEGER NOT NULL,
-  source     INTEGER NOT NULL,
-  tid        INTEGER NOT NULL,
   start_ns   INTEGER NOT NULL,
   end_ns     INTEGER NOT NULL,
-  send_bytes INTEGER NOT NULL,
+  step_min   INTEGER NOT NULL,
+  step_max   INTEGER NOT NULL,
+  entries    INTEGER NOT NULL,
+  send_bytes INTEGER NOT NULL,   -- totals over the chunk's events
   recv_bytes INTEGER NOT NULL,
-  peer_bytes BLOB NOT NULL
+  spans      BLOB NOT NULL
 );
 CREATE INDEX all_to_all_by_time ON all_to_all (rank, start_ns);
-CREATE INDEX all_to_all_by_step ON all_to_all (step, layer);
 
 -- Interned names for spans, markers, ranges and kernels.
 CREATE TABLE string (
@@ -139,19 +145,17 @@ CREATE TABLE string (
   value TEXT NOT NULL UNIQUE
 );
 
+-- Compute spans, chunked as all_to_all; an entry's tail is a varint string id (0: unnamed).
 CREATE TABLE compute_span (
   rank     INTEGER NOT NULL,
-  step     INTEGER NOT NULL,
-  layer    INTEGER NOT NULL,
-  kind     INTEGER NOT NULL,
-  source   INTEGER NOT NULL,
-  tid      INTEGER NOT NULL,
   start_ns INTEGER NOT NULL,
   end_ns   INTEGER NOT NULL,
-  name_id  INTEGER REFERENCES string (id)   -- NULL: unnamed
+  step_min INTEGER NOT NULL,
+  step_max INTEGER NOT NULL,
+  entries  INTEGER NOT NULL,
+  spans    BLOB NOT NULL
 );
 CREATE INDEX compute_span_by_time ON compute_span (rank, start_ns);
-CREATE INDEX compute_span_by_step ON compute_span (step, layer);
 
 -- Generic instant events.
 CREATE TABLE marker (

@@ -63,11 +63,8 @@ uint32_t crc32(ByteSpan data, uint32_t crc) {
 }
 
 void put_varint(Bytes& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<uint8_t>(value | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(value));
+  if (value < 0x80) return out.push_back(static_cast<uint8_t>(value));
+  VarintAppender(out, kMaxVarintBytes).put(value);
 }
 
 bool ByteReader::varint(uint64_t* value) {
@@ -98,24 +95,34 @@ bool ByteReader::bytes(size_t n, ByteSpan* out) {
 
 // ---- counts -------------------------------------------------------------------------------
 
-void encode_counts(std::span<const uint32_t> counts, Bytes& out) {
+uint64_t encode_counts(std::span<const uint32_t> counts, Bytes& out) {
   // The median keeps both near-uniform and Zipf-skewed loads at about one byte per expert:
-  // only the few hot experts far above it need more.
+  // only the few hot experts far above it need more. Any base decodes, so for long vectors
+  // the median of an evenly strided sample stands in (the exact one costs more than the
+  // rest of the encoding).
+  constexpr size_t kMaxSample = 31;
   uint32_t base = 0;
   if (!counts.empty()) {
-    // Reused per thread: this runs once per counts row in the flusher and the collector.
-    thread_local std::vector<uint32_t> sorted;
-    sorted.assign(counts.begin(), counts.end());
-    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-    base = sorted[sorted.size() / 2];
+    std::array<uint32_t, kMaxSample> sample;
+    const size_t stride = (counts.size() + kMaxSample - 1) / kMaxSample;
+    size_t n = 0;
+    for (size_t i = 0; i < counts.size(); i += stride) sample[n++] = counts[i];
+    std::nth_element(sample.begin(), sample.begin() + n / 2, sample.begin() + n);
+    base = sample[n / 2];
   }
-  put_varint(out, counts.size());
-  put_varint(out, base);
-  for (uint32_t c : counts) put_varint(out, zigzag(static_cast<int64_t>(c) - static_cast<int64_t>(base)));
+  // A zigzag delta of two uint32 values takes at most 5 bytes.
+  VarintAppender append(out, 2 * kMaxVarintBytes + 5 * counts.size());
+  append.put(counts.size());
+  append.put(base);
+  uint64_t sum = 0;
+  for (uint32_t c : counts) {
+    append.put_signed(static_cast<int64_t>(c) - static_cast<int64_t>(base));
+    sum += c;
+  }
+  return sum;
 }
 
-bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts) {
-  ByteReader in(blob);
+bool read_counts(ByteReader& in, std::vector<uint32_t>* counts) {
   uint64_t n, base;
   if (!in.varint(&n) || !in.varint(&base) || base > std::numeric_limits<uint32_t>::max() ||
       !plausible_count(in, n, 1))
@@ -128,24 +135,29 @@ bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts) {
     if (v < 0 || v > std::numeric_limits<uint32_t>::max()) return false;
     c = static_cast<uint32_t>(v);
   }
-  return in.at_end();
+  return true;
+}
+
+bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts) {
+  ByteReader in(blob);
+  return read_counts(in, counts) && in.at_end();
 }
 
 // ---- peer bytes ---------------------------------------------------------------------------
 
 void encode_peer_bytes(std::span<const PeerBytes> peers, Bytes& out) {
-  put_varint(out, peers.size());
+  VarintAppender append(out, (1 + 3 * peers.size()) * kMaxVarintBytes);
+  append.put(peers.size());
   int64_t previous = -1;
   for (const PeerBytes& p : peers) {
-    put_varint(out, zigzag(static_cast<int64_t>(p.peer) - previous - 1));
-    put_varint(out, p.send_bytes);
-    put_varint(out, p.recv_bytes);
+    append.put_signed(static_cast<int64_t>(p.peer) - previous - 1);
+    append.put(p.send_bytes);
+    append.put(p.recv_bytes);
     previous = p.peer;
   }
 }
 
-bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers) {
-  ByteReader in(blob);
+bool read_peer_bytes(ByteReader& in, std::vector<PeerBytes>* peers) {
   uint64_t n;
   if (!in.varint(&n) || !plausible_count(in, n, 3)) return false;
   peers->resize(n);
@@ -158,7 +170,12 @@ bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers) {
     p.peer = static_cast<int32_t>(peer);
     previous = peer;
   }
-  return in.at_end();
+  return true;
+}
+
+bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers) {
+  ByteReader in(blob);
+  return read_peer_bytes(in, peers) && in.at_end();
 }
 
 // ---- routing ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "moeprof/cli/cli.h"
+#include "moeprof/store/reader.h"
 #include "moeprof/store/writer.h"
 #include "temp_dir.h"
 
@@ -114,7 +115,8 @@ TEST_F(BadInput, ANewerTraceNamesItsVersion) {
 TEST_F(BadInput, AGoodTraceChecksOk) {
   std::ostringstream out, err;
   EXPECT_EQ(main_entry(std::vector<std::string>{"check", dir_.file("good.db")}, Io{out, err}), 0) << err.str();
-  EXPECT_EQ(out.str(), "OK: " + dir_.file("good.db") + " (schema v1, 401 rows)\n");
+  EXPECT_EQ(out.str(), "OK: " + dir_.file("good.db") + " (schema v" + std::to_string(store::schema_version()) +
+                           ", 401 rows)\n");
   EXPECT_TRUE(err.str().empty());
 }
 

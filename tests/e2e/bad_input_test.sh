@@ -12,7 +12,7 @@ echo "this is not a database" >text.db
 : >empty.db
 "$dbtool" foreign foreign.db
 head -c $((size / 2)) good.db >truncated.db
-cp good.db newer.db && "$dbtool" set-version newer.db 2
+cp good.db newer.db && "$dbtool" set-version newer.db 999
 cp good.db corrupt.db
 head -c 8192 /dev/zero | tr '\0' 'x' | dd of=corrupt.db bs=1 seek=$((size / 2)) conv=notrunc status=none
 

@@ -2,11 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 
+#include "chunk_codec.h"
 #include "reader_impl.h"
 
 namespace moeprof::store {
@@ -26,6 +29,9 @@ struct Columns {
   // that index once per rank instead of scanning it whole.
   const char* timed_table = nullptr;
   bool max_duration_in_meta = false;  // meta holds the table's longest span
+  // Chunk tables: `step` is then the column bounding a row's steps from below, this one the
+  // column bounding them from above.
+  const char* step_high = nullptr;
 };
 
 // A SELECT with the WHERE clause a Filter asks for; every value is a bound parameter.
@@ -55,7 +61,7 @@ void apply_filter(Query& q, const Filter& f, const Columns& c, std::optional<int
   using namespace std::string_literals;
   if (f.rank && c.rank) q.where(c.rank + " = ?"s, {*f.rank});
   if (f.layer && c.layer) q.where(c.layer + " = ?"s, {*f.layer});
-  if (f.step_begin && c.step) q.where(c.step + " >= ?"s, {*f.step_begin});
+  if (f.step_begin && c.step) q.where((c.step_high ? c.step_high : c.step) + " >= ?"s, {*f.step_begin});
   if (f.step_end && c.step) q.where(c.step + " < ?"s, {*f.step_end});
   if (!c.start) return;
   if (!f.rank && c.timed_table && (f.time_begin_ns || f.time_end_ns)) {
@@ -292,11 +298,14 @@ TableCounts Reader::counts() const {
   };
   c.processes = count("process");
   c.steps = count("step");
-  c.expert_load = count("expert_load");
-  c.expert_drops = count("expert_drops");
+  const auto entries = [&](const char* table) {
+    return impl_->scalar(std::string("SELECT sum(entries) FROM ") + table).value_or(0);
+  };
+  c.expert_load = entries("expert_load");
+  c.expert_drops = entries("expert_drops");
   c.router_decisions = count("router_decision");
-  c.all_to_all = count("all_to_all");
-  c.compute_spans = count("compute_span");
+  c.all_to_all = entries("all_to_all");
+  c.compute_spans = entries("compute_span");
   c.markers = count("marker");
   c.ranges = count("range");
   c.gpu_kernels = count("gpu_kernel");
@@ -315,11 +324,13 @@ std::vector<int32_t> Reader::ranks() const {
 std::optional<std::pair<int64_t, int64_t>> Reader::step_range() const {
   // Each arm is a lone min() or max(), which SQLite answers from a step index in O(log n);
   // the outer aggregate skips the NULLs of empty tables.
+  // (The span chunk tables have no step index, but hold hundreds of events per row.)
   std::string lows, highs;
   for (const char* table : {"step", "expert_load", "router_decision", "all_to_all", "compute_span"}) {
+    const bool chunked_spans = std::string_view(table) == "all_to_all" || std::string_view(table) == "compute_span";
     const std::string separator = lows.empty() ? "" : " UNION ALL ";
-    lows += separator + "SELECT min(step) AS v FROM " + table;
-    highs += separator + "SELECT max(step) AS v FROM " + table;
+    lows += separator + "SELECT min(" + (chunked_spans ? "step_min" : "step") + ") AS v FROM " + table;
+    highs += separator + "SELECT max(" + (chunked_spans ? "step_max" : "step") + ") AS v FROM " + table;
   }
   const auto low = impl_->scalar("SELECT min(v) FROM (" + lows + ")");
   const auto high = impl_->scalar("SELECT max(v) FROM (" + highs + ")");
@@ -340,20 +351,135 @@ std::vector<StepSpan> Reader::steps(const Filter& filter) const {
 
 namespace {
 
+// Expert-load entries of one step, gathered from its chunks and handed out in (layer, rank,
+// written) order. The ExpertLoad values are kept between steps so their counts vectors are
+// reused.
+class StepEntries {
+ public:
+  ExpertLoad& add(int64_t rowid, uint32_t index) {
+    if (used_ == entries_.size()) entries_.emplace_back();
+    Entry& e = entries_[used_++];
+    e.rowid = rowid;
+    e.index = index;
+    return e.load;
+  }
+  void drop_last() { --used_; }
+  void emit(const std::function<void(const ExpertLoad&)>& fn) {
+    order_.resize(used_);
+    for (size_t i = 0; i < used_; ++i) order_[i] = &entries_[i];
+    std::sort(order_.begin(), order_.end(), [](const Entry* a, const Entry* b) {
+      return std::tie(a->load.layer, a->load.rank, a->rowid, a->index) <
+             std::tie(b->load.layer, b->load.rank, b->rowid, b->index);
+    });
+    for (const Entry* e : order_) fn(e->load);
+    used_ = 0;
+  }
+
+ private:
+  struct Entry {
+    int64_t rowid = 0;
+    uint32_t index = 0;
+    ExpertLoad load;
+  };
+  std::vector<Entry> entries_;
+  std::vector<const Entry*> order_;
+  size_t used_ = 0;
+};
+
 void for_each_counts_row(const Reader::Impl& impl, const std::string& table, const Filter& filter,
                          const std::function<void(const ExpertLoad&)>& fn) {
-  const Query q = filtered(impl, "SELECT rank, step, layer, counts, rowid FROM " + table, filter,
-                           Columns{"rank", "step", "layer", nullptr, nullptr, nullptr, false}, "step, layer, rank, rowid");
-  ExpertLoad load;
+  const Query q = filtered(impl, "SELECT rank, step, entries, counts, rowid FROM " + table, filter,
+                           Columns{"rank", "step", nullptr, nullptr, nullptr, nullptr, false}, "step, rowid");
+  StepEntries step_entries;
+  std::optional<int64_t> current_step;
   run_query(impl, q, table.c_str(), [&](sqlite3_stmt* s) {
-    load.rank = sqlite3_column_int(s, 0);
-    load.step = sqlite3_column_int64(s, 1);
-    load.layer = sqlite3_column_int(s, 2);
-    if (!wire::decode_counts(column_blob(s, 3), &load.counts))
-      impl.corrupt("corrupt " + table + " row " + std::to_string(sqlite3_column_int64(s, 4)) +
-                   ": its counts blob does not decode");
-    fn(load);
+    const int32_t rank = sqlite3_column_int(s, 0);
+    const int64_t step = sqlite3_column_int64(s, 1), entries = sqlite3_column_int64(s, 2),
+                  rowid = sqlite3_column_int64(s, 4);
+    if (current_step != step) step_entries.emit(fn);
+    current_step = step;
+    wire::ByteReader in(column_blob(s, 3));
+    int64_t n = 0;
+    for (; !in.at_end(); ++n) {
+      ExpertLoad& load = step_entries.add(rowid, static_cast<uint32_t>(n));
+      load.rank = rank;
+      load.step = step;
+      if (!chunk::read_counts(in, &load.layer, &load.counts))
+        impl.corrupt("corrupt " + table + " row " + std::to_string(rowid) + ": its counts blob does not decode");
+      if (filter.layer && load.layer != *filter.layer) step_entries.drop_last();
+    }
+    if (n != entries)
+      impl.corrupt("corrupt " + table + " row " + std::to_string(rowid) + ": it says " + std::to_string(entries) +
+                   " entries but holds " + std::to_string(n));
   });
+  step_entries.emit(fn);
+}
+
+// An entry of a span chunk passes the filter's step, layer and time conditions (the rank is
+// the chunk's).
+bool entry_matches(const Filter& f, const chunk::SpanHead& h) {
+  if ((f.step_begin && h.step < *f.step_begin) || (f.step_end && h.step >= *f.step_end) ||
+      (f.layer && h.layer != *f.layer) || (f.time_end_ns && h.start_ns >= *f.time_end_ns))
+    return false;
+  return !f.time_begin_ns || h.end_ns > *f.time_begin_ns || h.start_ns >= *f.time_begin_ns;
+}
+
+// Hands out the entries of a rank's span chunks in (start, written) order. Chunks arrive in
+// (rank, start_ns) order and every entry starts at or after its chunk's start_ns, so once a
+// chunk starting at t arrives, the held entries that start before t are final.
+template <class Event>
+class SpanMerger {
+ public:
+  explicit SpanMerger(const std::function<void(const Event&)>& fn) : fn_(fn) {}
+
+  void chunk_arrives(int32_t rank, int64_t chunk_start_ns) {
+    if (rank != rank_) release(std::numeric_limits<int64_t>::max());
+    rank_ = rank;
+    release(chunk_start_ns);
+  }
+  void hold(int64_t rowid, uint32_t index, const Event& event) { held_.push_back({event.start_ns, rowid, index, event}); }
+  void finish() { release(std::numeric_limits<int64_t>::max()); }
+
+ private:
+  struct Held {
+    int64_t start_ns;
+    int64_t rowid;
+    uint32_t index;
+    Event event;
+  };
+  // Emits the held entries that start before `limit`.
+  void release(int64_t limit) {
+    const auto key = [](const Held& h) { return std::tie(h.start_ns, h.rowid, h.index); };
+    std::sort(held_.begin(), held_.end(), [&](const Held& a, const Held& b) { return key(a) < key(b); });
+    size_t n = 0;
+    while (n < held_.size() && held_[n].start_ns < limit) fn_(held_[n++].event);
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+
+  const std::function<void(const Event&)>& fn_;
+  std::vector<Held> held_;
+  std::optional<int32_t> rank_;
+};
+
+// Walks the span chunks of `table` that the filter may touch, in (rank, start_ns) order;
+// `entry(rank, blob, rowid)` decodes one chunk.
+template <class Fn>
+void for_each_span_chunk(const Reader::Impl& impl, const char* table, const std::string& extra_columns,
+                         const Filter& filter, Fn&& chunk_fn) {
+  const Query q = filtered(impl, std::string("SELECT rank, start_ns, entries, spans, rowid") + extra_columns +
+                                     " FROM " + table,
+                           filter, Columns{"rank", "step_min", nullptr, "start_ns", "end_ns", table, true, "step_max"},
+                           "rank, start_ns, rowid");
+  run_query(impl, q, table, [&](sqlite3_stmt* s) {
+    chunk_fn(sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), column_blob(s, 3),
+             sqlite3_column_int64(s, 4));
+  });
+}
+
+void check_entry_count(const Reader::Impl& impl, const char* table, int64_t rowid, int64_t said, int64_t held) {
+  if (said != held)
+    impl.corrupt(std::string("corrupt ") + table + " row " + std::to_string(rowid) + ": it says " +
+                 std::to_string(said) + " entries but holds " + std::to_string(held));
 }
 
 }  // namespace
@@ -385,47 +511,73 @@ void Reader::for_each_router_decisions(const Filter& filter,
 }
 
 void Reader::for_each_all_to_all(const Filter& filter, const std::function<void(const AllToAllEvent&)>& fn) const {
-  const Query q = filtered(*impl_,
-                           "SELECT rank, step, layer, phase, source, tid, start_ns, end_ns, peer_bytes, id"
-                           " FROM all_to_all",
-                           filter, Columns{"rank", "step", "layer", "start_ns", "end_ns", "all_to_all", true},
-                           "rank, start_ns, id");
+  SpanMerger<AllToAllEvent> merger(fn);
   AllToAllEvent event;
-  run_query(*impl_, q, "all_to_all", [&](sqlite3_stmt* s) {
-    event.rank = sqlite3_column_int(s, 0);
-    event.step = sqlite3_column_int64(s, 1);
-    event.layer = sqlite3_column_int(s, 2);
-    event.phase = static_cast<wire::Phase>(sqlite3_column_int(s, 3));
-    event.source = static_cast<wire::Source>(sqlite3_column_int(s, 4));
-    event.tid = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
-    event.start_ns = sqlite3_column_int64(s, 6);
-    event.end_ns = sqlite3_column_int64(s, 7);
-    if (!wire::decode_peer_bytes(column_blob(s, 8), &event.peers))
-      impl_->corrupt("corrupt all_to_all row " + std::to_string(sqlite3_column_int64(s, 9)) +
-                     ": its peer_bytes blob does not decode");
-    fn(event);
-  });
+  chunk::SpanHead head;
+  for_each_span_chunk(*impl_, "all_to_all", "", filter,
+                      [&](int32_t rank, int64_t start_ns, int64_t entries, wire::ByteSpan blob, int64_t rowid) {
+                        merger.chunk_arrives(rank, start_ns);
+                        chunk::SpanDecoder in(blob);
+                        int64_t n = 0;
+                        for (; !in.at_end(); ++n) {
+                          if (!in.read_all_to_all(&head, &event.peers))
+                            impl_->corrupt("corrupt all_to_all row " + std::to_string(rowid) +
+                                           ": its spans blob does not decode");
+                          if (!entry_matches(filter, head)) continue;
+                          event.rank = rank;
+                          event.step = head.step;
+                          event.layer = head.layer;
+                          event.phase = static_cast<wire::Phase>(head.kind);
+                          event.source = static_cast<wire::Source>(head.source);
+                          event.tid = head.tid;
+                          event.start_ns = head.start_ns;
+                          event.end_ns = head.end_ns;
+                          merger.hold(rowid, static_cast<uint32_t>(n), event);
+                        }
+                        check_entry_count(*impl_, "all_to_all", rowid, entries, n);
+                      });
+  merger.finish();
 }
 
 void Reader::for_each_compute_span(const Filter& filter, const std::function<void(const ComputeSpan&)>& fn) const {
-  const Query q = filtered(*impl_,
-                           "SELECT c.rank, c.step, c.layer, c.kind, c.source, c.tid, c.start_ns, c.end_ns, s.value"
-                           " FROM compute_span c LEFT JOIN string s ON s.id = c.name_id",
-                           filter, Columns{"c.rank", "c.step", "c.layer", "c.start_ns", "c.end_ns", "compute_span", true},
-                           "c.rank, c.start_ns, c.rowid");
+  std::map<int64_t, std::string> names;
+  run_query(*impl_, Query{"SELECT id, value FROM string"}, "string",
+            [&](sqlite3_stmt* s) { names.emplace(sqlite3_column_int64(s, 0), column_text(s, 1)); });
+  SpanMerger<ComputeSpan> merger(fn);
   ComputeSpan span;
-  run_query(*impl_, q, "compute_span", [&](sqlite3_stmt* s) {
-    span.rank = sqlite3_column_int(s, 0);
-    span.step = sqlite3_column_int64(s, 1);
-    span.layer = sqlite3_column_int(s, 2);
-    span.kind = static_cast<wire::ComputeKind>(sqlite3_column_int(s, 3));
-    span.source = static_cast<wire::Source>(sqlite3_column_int(s, 4));
-    span.tid = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
-    span.start_ns = sqlite3_column_int64(s, 6);
-    span.end_ns = sqlite3_column_int64(s, 7);
-    span.name = column_text(s, 8);
-    fn(span);
-  });
+  chunk::SpanHead head;
+  for_each_span_chunk(
+      *impl_, "compute_span", "", filter,
+      [&](int32_t rank, int64_t start_ns, int64_t entries, wire::ByteSpan blob, int64_t rowid) {
+        merger.chunk_arrives(rank, start_ns);
+        chunk::SpanDecoder in(blob);
+        int64_t n = 0;
+        for (; !in.at_end(); ++n) {
+          int64_t name_id;
+          if (!in.read_compute(&head, &name_id))
+            impl_->corrupt("corrupt compute_span row " + std::to_string(rowid) + ": its spans blob does not decode");
+          if (!entry_matches(filter, head)) continue;
+          span.rank = rank;
+          span.step = head.step;
+          span.layer = head.layer;
+          span.kind = static_cast<wire::ComputeKind>(head.kind);
+          span.source = static_cast<wire::Source>(head.source);
+          span.tid = head.tid;
+          span.start_ns = head.start_ns;
+          span.end_ns = head.end_ns;
+          span.name.clear();
+          if (name_id != 0) {
+            const auto it = names.find(name_id);
+            if (it == names.end())
+              impl_->corrupt("corrupt compute_span row " + std::to_string(rowid) + ": it names string " +
+                             std::to_string(name_id) + ", which does not exist");
+            span.name = it->second;
+          }
+          merger.hold(rowid, static_cast<uint32_t>(n), span);
+        }
+        check_entry_count(*impl_, "compute_span", rowid, entries, n);
+      });
+  merger.finish();
 }
 
 std::vector<Marker> Reader::markers(const Filter& filter) const {

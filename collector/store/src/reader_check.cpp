@@ -4,7 +4,9 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
+#include <set>
 
+#include "chunk_codec.h"
 #include "reader_impl.h"
 
 namespace moeprof::store {
@@ -63,24 +65,74 @@ class Checker {
     });
   }
 
-  // expert_load and expert_drops.
+  // expert_load and expert_drops chunks.
   void counts_table(const std::string& table, std::optional<int32_t> model_experts) {
     std::vector<uint32_t> counts;
-    rows("SELECT rowid, rank, step, layer, num_experts, tokens, counts FROM " + table, table,
-         [&](sqlite3_stmt* s) {
-           const std::string row = describe(table.c_str(), s);
-           const int64_t num_experts = sqlite3_column_int64(s, 4), tokens = sqlite3_column_int64(s, 5);
-           if (!wire::decode_counts(column_blob(s, 6), &counts)) return add(row + ": counts blob does not decode");
-           const uint64_t sum = std::accumulate(counts.begin(), counts.end(), uint64_t{0});
-           if (static_cast<int64_t>(counts.size()) != num_experts)
-             add(row + ": num_experts is " + std::to_string(num_experts) + " but the counts hold " +
-                 std::to_string(counts.size()));
-           if (static_cast<int64_t>(sum) != tokens)
-             add(row + ": tokens is " + std::to_string(tokens) + " but the counts sum to " + std::to_string(sum));
-           if (model_experts && static_cast<int64_t>(counts.size()) != *model_experts)
-             add(row + ": holds counts of " + std::to_string(counts.size()) + " experts; the model has " +
-                 std::to_string(*model_experts));
+    rows("SELECT rowid, rank, step, entries, tokens, counts FROM " + table, table, [&](sqlite3_stmt* s) {
+      const std::string row = table + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (rank " +
+                              std::to_string(sqlite3_column_int64(s, 1)) + ", step " +
+                              std::to_string(sqlite3_column_int64(s, 2)) + ")";
+      const int64_t entries = sqlite3_column_int64(s, 3), tokens = sqlite3_column_int64(s, 4);
+      wire::ByteReader in(column_blob(s, 5));
+      int64_t n = 0;
+      uint64_t sum = 0;
+      for (; !in.at_end(); ++n) {
+        int32_t layer;
+        if (!chunk::read_counts(in, &layer, &counts)) return add(row + ": counts blob does not decode");
+        sum = std::accumulate(counts.begin(), counts.end(), sum);
+        if (model_experts && static_cast<int64_t>(counts.size()) != *model_experts)
+          add(row + ": layer " + std::to_string(layer) + " holds counts of " + std::to_string(counts.size()) +
+              " experts; the model has " + std::to_string(*model_experts));
+      }
+      if (n != entries) add(row + ": entries is " + std::to_string(entries) + " but the chunk holds " + std::to_string(n));
+      if (static_cast<int64_t>(sum) != tokens)
+        add(row + ": tokens is " + std::to_string(tokens) + " but the counts sum to " + std::to_string(sum));
+    });
+  }
+
+  // all_to_all and compute_span chunks: entries decode, lie within the chunk's bounds (the
+  // reader's ordering relies on it), do not end before they start, and name existing strings.
+  void span_table(const std::string& table) {
+    const bool a2a = table == "all_to_all";
+    std::vector<PeerBytes> peers;
+    std::set<int64_t> strings;
+    if (!a2a) rows("SELECT id FROM string", "string", [&](sqlite3_stmt* s) { strings.insert(sqlite3_column_int64(s, 0)); });
+    int64_t backwards = 0;
+    rows("SELECT rowid, rank, start_ns, end_ns, step_min, step_max, entries, spans" +
+             std::string(a2a ? ", send_bytes, recv_bytes" : "") + " FROM " + table,
+         table, [&](sqlite3_stmt* s) {
+           const std::string row = table + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (rank " +
+                                   std::to_string(sqlite3_column_int64(s, 1)) + ")";
+           const int64_t start = sqlite3_column_int64(s, 2), end = sqlite3_column_int64(s, 3),
+                         step_min = sqlite3_column_int64(s, 4), step_max = sqlite3_column_int64(s, 5),
+                         entries = sqlite3_column_int64(s, 6);
+           chunk::SpanDecoder in(column_blob(s, 7));
+           chunk::SpanHead h;
+           int64_t n = 0, outside = 0;
+           uint64_t send = 0, recv = 0;
+           for (; !in.at_end(); ++n) {
+             int64_t name_id = 0;
+             if (!(a2a ? in.read_all_to_all(&h, &peers) : in.read_compute(&h, &name_id)))
+               return add(row + ": spans blob does not decode");
+             if (h.end_ns < h.start_ns) ++backwards;
+             if (h.start_ns < start || h.end_ns > end || h.step < step_min || h.step > step_max) ++outside;
+             if (name_id != 0 && !strings.contains(name_id))
+               add(row + ": an entry refers to a missing string " + std::to_string(name_id));
+             for (const PeerBytes& p : peers) {
+               send += p.send_bytes;
+               recv += p.recv_bytes;
+             }
+           }
+           if (n != entries)
+             add(row + ": entries is " + std::to_string(entries) + " but the chunk holds " + std::to_string(n));
+           if (outside > 0)
+             add(row + ": " + std::to_string(outside) + " entries lie outside the chunk's time or step bounds");
+           if (a2a && (static_cast<int64_t>(send) != sqlite3_column_int64(s, 8) ||
+                       static_cast<int64_t>(recv) != sqlite3_column_int64(s, 9)))
+             add(row + ": send_bytes/recv_bytes disagree with the per-peer bytes (" + std::to_string(send) + "/" +
+                 std::to_string(recv) + ")");
          });
+    if (backwards > 0) add(std::to_string(backwards) + " " + table + " entries end before they start");
   }
 
   void router_decisions(std::optional<int32_t> model_experts) {
@@ -104,27 +156,9 @@ class Checker {
          });
   }
 
-  void all_to_all() {
-    std::vector<PeerBytes> peers;
-    rows("SELECT id, rank, step, layer, send_bytes, recv_bytes, peer_bytes FROM all_to_all", "all_to_all",
-         [&](sqlite3_stmt* s) {
-           const std::string row = describe("all_to_all", s);
-           if (!wire::decode_peer_bytes(column_blob(s, 6), &peers)) return add(row + ": peer_bytes blob does not decode");
-           uint64_t send = 0, recv = 0;
-           for (const PeerBytes& p : peers) {
-             send += p.send_bytes;
-             recv += p.recv_bytes;
-           }
-           if (static_cast<int64_t>(send) != sqlite3_column_int64(s, 4) ||
-               static_cast<int64_t>(recv) != sqlite3_column_int64(s, 5))
-             add(row + ": send_bytes/recv_bytes disagree with the per-peer bytes (" + std::to_string(send) + "/" +
-                 std::to_string(recv) + ")");
-         });
-  }
-
   // Spans must not end before they start.
   void span_order() {
-    for (const char* table : {"step", "all_to_all", "compute_span", "range", "gpu_kernel"}) {
+    for (const char* table : {"step", "range", "gpu_kernel"}) {
       const int64_t bad =
           impl_.scalar(std::string("SELECT count(*) FROM ") + table + " WHERE end_ns < start_ns").value_or(0);
       if (bad > 0) add(std::to_string(bad) + " " + table + " rows end before they start");
@@ -157,7 +191,8 @@ std::vector<std::string> Reader::check() const {
   checker.part([&] { checker.counts_table("expert_load", model_experts); });
   checker.part([&] { checker.counts_table("expert_drops", model_experts); });
   checker.part([&] { checker.router_decisions(model_experts); });
-  checker.part([&] { checker.all_to_all(); });
+  checker.part([&] { checker.span_table("all_to_all"); });
+  checker.part([&] { checker.span_table("compute_span"); });
   checker.part([&] { checker.span_order(); });
   return checker.result();
 }

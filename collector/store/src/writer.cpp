@@ -3,22 +3,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 
+#include "chunk_codec.h"
 #include "moeprof/store/reader.h"
 #include "sqlite_handles.h"
 
 namespace moeprof::store {
 namespace {
 
-// Rows per transaction: big enough that commits cost nothing per row, small enough that a
-// reader of a live trace sees data within a fraction of a second at full ingest rate.
+// Events per transaction: big enough that commits cost nothing per event, small enough that
+// a reader of a live trace sees data within a fraction of a second at full ingest rate.
 constexpr int64_t kBatchRows = 50000;
+// Bounds of a chunk (schemas/trace.sql, "Chunks"): entries, and for span chunks the time from
+// the earliest start to the latest end, which bounds what a time-window query decodes.
+constexpr int64_t kMaxChunkEntries = 256;
+constexpr int64_t kMaxChunkSpanNs = 1'000'000'000;
 // Expert-load rows are ~300 bytes and routing blobs up to hundreds of KB: 16 KiB pages keep
 // per-page overhead and overflow chains small (measured in tests/bench/store_bench.cpp).
 constexpr int kPageSize = 16384;
@@ -61,14 +69,14 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     " VALUES (1, ?, ?, ?, ?, ?, ?)",
     "INSERT OR REPLACE INTO placement (layer, slot, expert, rank, reported_by) VALUES (?, ?, ?, ?, ?)",
     "INSERT INTO step (rank, step, start_ns, end_ns) VALUES (?, ?, ?, ?)",
-    "INSERT INTO expert_load (rank, step, layer, num_experts, tokens, counts) VALUES (?, ?, ?, ?, ?, ?)",
-    "INSERT INTO expert_drops (rank, step, layer, num_experts, tokens, counts) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO expert_load (rank, step, entries, tokens, counts) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO expert_drops (rank, step, entries, tokens, counts) VALUES (?, ?, ?, ?, ?)",
     "INSERT INTO router_decision (rank, step, layer, token_offset, num_tokens, top_k, routing)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO all_to_all (rank, step, layer, phase, source, tid, start_ns, end_ns, send_bytes,"
-    " recv_bytes, peer_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO compute_span (rank, step, layer, kind, source, tid, start_ns, end_ns, name_id)"
+    "INSERT INTO all_to_all (rank, start_ns, end_ns, step_min, step_max, entries, send_bytes, recv_bytes, spans)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO compute_span (rank, start_ns, end_ns, step_min, step_max, entries, spans)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO marker (rank, step, tid, ts_ns, source, name_id) VALUES (?, ?, ?, ?, ?, ?)",
     "INSERT INTO range (rank, tid, start_ns, end_ns, source, domain_id, name_id, category, color)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -121,6 +129,46 @@ void bind_process(sqlite3_stmt* s, const ProcessInfo& p) {
   bind_int(s, 13, p.clean_exit ? 1 : 0);
 }
 
+int64_t saturating_sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  return a > b ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+// The open expert_load or expert_drops chunk of one rank: entries of one step.
+struct CountsChunk {
+  int64_t step = 0;
+  int64_t entries = 0;
+  uint64_t tokens = 0;
+  wire::Bytes blob;
+};
+
+// The open all_to_all or compute_span chunk of one rank.
+struct SpanChunk {
+  int64_t start_min = 0, end_max = 0, step_min = 0, step_max = 0, entries = 0;
+  uint64_t send_bytes = 0, recv_bytes = 0;  // all_to_all only
+  chunk::SpanEncoder encoder;
+  wire::Bytes blob;
+
+  // Adds an event's bounds; false (and nothing changed) when the chunk must be flushed first.
+  bool admit(int64_t start_ns, int64_t end_ns, int64_t step) {
+    if (entries == 0) {
+      start_min = start_ns;
+      end_max = end_ns;
+      step_min = step_max = step;
+    } else {
+      const int64_t first = std::min(start_min, start_ns), last = std::max(end_max, end_ns);
+      if (entries >= kMaxChunkEntries || saturating_sub(last, first) > kMaxChunkSpanNs) return false;
+      start_min = first;
+      end_max = last;
+      step_min = std::min(step_min, step);
+      step_max = std::max(step_max, step);
+    }
+    ++entries;
+    return true;
+  }
+};
+
 void remove_trace_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
 }
@@ -139,9 +187,13 @@ struct Writer::Impl {
   wire::Bytes blob;
   std::array<int64_t, kSpanTableCount> max_duration{};
   std::array<int64_t, kSpanTableCount> stored_max_duration{};
+  // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
+  std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
+  std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
 
   ~Impl() {
     // A writer dropped without finalize() (the collector failed) still keeps what it recorded.
+    if (db && !closed && error.empty()) flush_chunks();
     if (db && in_transaction) sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr);
   }
 
@@ -216,34 +268,100 @@ struct Writer::Impl {
     return statements[id].get();
   }
 
-  // Inserts the bound row; commits every kBatchRows rows.
-  void finish_row(StatementId id, const char* table) {
+  // Inserts the bound row.
+  bool insert(StatementId id, const char* table) {
     sqlite3_stmt* s = statements[id].get();
     const int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE) fail(std::string("cannot write a row to ") + table);
     sqlite3_reset(s);
-    if (rc == SQLITE_DONE && ++pending_rows >= kBatchRows) commit();
+    return rc == SQLITE_DONE || fail(std::string("cannot write a row to ") + table);
   }
 
-  // expert_load and expert_drops: per-expert counts of one (rank, step, layer).
-  void add_counts_row(StatementId id, const char* table, const ExpertLoad& load) {
+  // Inserts the bound row of one event; commits every kBatchRows events.
+  void finish_row(StatementId id, const char* table) {
+    if (insert(id, table)) count_event();
+  }
+
+  // One event more for the transaction; commits every kBatchRows events.
+  void count_event() {
+    if (++pending_rows >= kBatchRows) commit();
+  }
+
+  // expert_load and expert_drops: per-expert counts of one (rank, step, layer), added to the
+  // rank's open chunk.
+  void add_counts(StatementId id, const char* table, std::map<int32_t, CountsChunk>& chunks, const ExpertLoad& load) {
+    if (!usable()) return;
+    CountsChunk& c = chunks[load.rank];
+    if (c.entries > 0 && (c.step != load.step || c.entries >= kMaxChunkEntries) &&
+        !flush_counts(id, table, load.rank, c))
+      return;
+    c.step = load.step;
+    c.tokens += chunk::append_counts(c.blob, load.layer, load.counts);
+    ++c.entries;
+    count_event();
+  }
+
+  bool flush_counts(StatementId id, const char* table, int32_t rank, CountsChunk& c) {
     sqlite3_stmt* s = row(id);
-    if (s == nullptr) return;
-    uint64_t tokens = 0;
-    for (uint32_t c : load.counts) tokens += c;
-    blob.clear();
-    wire::encode_counts(load.counts, blob);
-    bind_int(s, 1, load.rank);
-    bind_int(s, 2, load.step);
-    bind_int(s, 3, load.layer);
-    bind_int(s, 4, static_cast<int64_t>(load.counts.size()));
-    bind_int(s, 5, static_cast<int64_t>(tokens));
-    bind_blob(s, 6, blob);
-    finish_row(id, table);
+    if (s == nullptr) return false;
+    bind_int(s, 1, rank);
+    bind_int(s, 2, c.step);
+    bind_int(s, 3, c.entries);
+    bind_int(s, 4, static_cast<int64_t>(c.tokens));
+    bind_blob(s, 5, c.blob);
+    const bool ok = insert(id, table);
+    c.entries = 0;
+    c.tokens = 0;
+    c.blob.clear();
+    return ok;
+  }
+
+  // The rank's open span chunk with room for an event of these bounds (flushing a full one).
+  SpanChunk* span_chunk(SpanTable table, int32_t rank, int64_t start_ns, int64_t end_ns, int64_t step) {
+    if (!usable()) return nullptr;
+    auto& chunks = table == kAllToAllSpans ? all_to_all_chunks : compute_chunks;
+    SpanChunk& c = chunks[rank];
+    if (!c.admit(start_ns, end_ns, step)) {
+      if (!flush_span(table, rank, c)) return nullptr;
+      c.admit(start_ns, end_ns, step);
+    }
+    return &c;
+  }
+
+  bool flush_span(SpanTable table, int32_t rank, SpanChunk& c) {
+    const bool a2a = table == kAllToAllSpans;
+    const StatementId id = a2a ? kInsertAllToAll : kInsertComputeSpan;
+    sqlite3_stmt* s = row(id);
+    if (s == nullptr) return false;
+    int column = 1;
+    for (int64_t v : {int64_t{rank}, c.start_min, c.end_max, c.step_min, c.step_max, c.entries}) bind_int(s, column++, v);
+    if (a2a) {
+      bind_int(s, column++, static_cast<int64_t>(c.send_bytes));
+      bind_int(s, column++, static_cast<int64_t>(c.recv_bytes));
+    }
+    bind_blob(s, column, c.blob);
+    note_span(table, c.start_min, c.end_max);
+    const bool ok = insert(id, kSpanTableName[table]);
+    c.entries = 0;  // admit() sets the bounds afresh
+    c.send_bytes = c.recv_bytes = 0;
+    c.encoder.reset();
+    c.blob.clear();
+    return ok;
+  }
+
+  bool flush_chunks() {
+    for (auto& [rank, c] : load_chunks)
+      if (c.entries > 0 && !flush_counts(kInsertExpertLoad, "expert_load", rank, c)) return false;
+    for (auto& [rank, c] : drop_chunks)
+      if (c.entries > 0 && !flush_counts(kInsertExpertDrops, "expert_drops", rank, c)) return false;
+    for (auto& [rank, c] : all_to_all_chunks)
+      if (c.entries > 0 && !flush_span(kAllToAllSpans, rank, c)) return false;
+    for (auto& [rank, c] : compute_chunks)
+      if (c.entries > 0 && !flush_span(kComputeSpans, rank, c)) return false;
+    return true;
   }
 
   void note_span(SpanTable table, int64_t start_ns, int64_t end_ns) {
-    if (end_ns - start_ns > max_duration[table]) max_duration[table] = end_ns - start_ns;
+    max_duration[table] = std::max(max_duration[table], saturating_sub(end_ns, start_ns));
   }
 
   bool store_max_durations() {
@@ -261,7 +379,7 @@ struct Writer::Impl {
   }
 
   bool commit() {
-    if (!error.empty()) return false;
+    if (!error.empty() || !flush_chunks()) return false;
     if (!in_transaction) return true;
     if (!store_max_durations() || !step(kCommit, "cannot commit")) return false;
     in_transaction = false;
@@ -404,10 +522,12 @@ void Writer::add_step(const StepSpan& step) {
   impl_->finish_row(kInsertStep, "step");
 }
 
-void Writer::add_expert_load(const ExpertLoad& load) { impl_->add_counts_row(kInsertExpertLoad, "expert_load", load); }
+void Writer::add_expert_load(const ExpertLoad& load) {
+  impl_->add_counts(kInsertExpertLoad, "expert_load", impl_->load_chunks, load);
+}
 
 void Writer::add_expert_drops(const ExpertLoad& dropped) {
-  impl_->add_counts_row(kInsertExpertDrops, "expert_drops", dropped);
+  impl_->add_counts(kInsertExpertDrops, "expert_drops", impl_->drop_chunks, dropped);
 }
 
 void Writer::add_router_decisions(const RouterDecisionBatch& batch) {
@@ -437,45 +557,28 @@ void Writer::add_router_decisions(const RouterDecisionBatch& batch) {
 }
 
 void Writer::add_all_to_all(const AllToAllEvent& event) {
-  sqlite3_stmt* s = impl_->row(kInsertAllToAll);
-  if (s == nullptr) return;
-  uint64_t send = 0, recv = 0;
+  SpanChunk* c = impl_->span_chunk(kAllToAllSpans, event.rank, event.start_ns, event.end_ns, event.step);
+  if (c == nullptr) return;
   for (const PeerBytes& p : event.peers) {
-    send += p.send_bytes;
-    recv += p.recv_bytes;
+    c->send_bytes += p.send_bytes;
+    c->recv_bytes += p.recv_bytes;
   }
-  impl_->blob.clear();
-  wire::encode_peer_bytes(event.peers, impl_->blob);
-  bind_int(s, 1, event.rank);
-  bind_int(s, 2, event.step);
-  bind_int(s, 3, event.layer);
-  bind_int(s, 4, static_cast<int64_t>(event.phase));
-  bind_int(s, 5, static_cast<int64_t>(event.source));
-  bind_int(s, 6, event.tid);
-  bind_int(s, 7, event.start_ns);
-  bind_int(s, 8, event.end_ns);
-  bind_int(s, 9, static_cast<int64_t>(send));
-  bind_int(s, 10, static_cast<int64_t>(recv));
-  bind_blob(s, 11, impl_->blob);
-  impl_->note_span(kAllToAllSpans, event.start_ns, event.end_ns);
-  impl_->finish_row(kInsertAllToAll, "all_to_all");
+  c->encoder.append_all_to_all(c->blob,
+                               {event.start_ns, event.end_ns, event.step, event.layer,
+                                static_cast<uint32_t>(event.phase), static_cast<uint32_t>(event.source), event.tid},
+                               event.peers);
+  impl_->count_event();
 }
 
 void Writer::add_compute_span(const ComputeSpan& span) {
   const int64_t name_id = impl_->intern(span.name, false);
-  sqlite3_stmt* s = impl_->row(kInsertComputeSpan);
-  if (s == nullptr) return;
-  bind_int(s, 1, span.rank);
-  bind_int(s, 2, span.step);
-  bind_int(s, 3, span.layer);
-  bind_int(s, 4, static_cast<int64_t>(span.kind));
-  bind_int(s, 5, static_cast<int64_t>(span.source));
-  bind_int(s, 6, span.tid);
-  bind_int(s, 7, span.start_ns);
-  bind_int(s, 8, span.end_ns);
-  bind_string_id(s, 9, name_id);
-  impl_->note_span(kComputeSpans, span.start_ns, span.end_ns);
-  impl_->finish_row(kInsertComputeSpan, "compute_span");
+  SpanChunk* c = impl_->span_chunk(kComputeSpans, span.rank, span.start_ns, span.end_ns, span.step);
+  if (c == nullptr) return;
+  c->encoder.append_compute(c->blob,
+                            {span.start_ns, span.end_ns, span.step, span.layer, static_cast<uint32_t>(span.kind),
+                             static_cast<uint32_t>(span.source), span.tid},
+                            name_id);
+  impl_->count_event();
 }
 
 void Writer::add_marker(const Marker& marker) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "moeprof/store/reader.h"
+#include "moeprof/store/writer.h"
 #include "moeprof/synth/synth.h"
 #include "test_files.h"
 
@@ -64,9 +65,13 @@ TEST_F(Check, FindsATokensMismatch) {
   EXPECT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
 }
 
-TEST_F(Check, FindsANumExpertsMismatch) {
-  const auto problems = problems_after("UPDATE expert_load SET num_experts = 3 WHERE rowid = 2");
-  EXPECT_TRUE(mentions(problems, "expert_load row 2", "num_experts")) << ::testing::PrintToString(problems);
+TEST_F(Check, FindsAnEntriesMismatchAndQueriesThrow) {
+  const auto problems = problems_after("UPDATE expert_load SET entries = entries + 1 WHERE rowid = 2");
+  EXPECT_TRUE(mentions(problems, "expert_load row 2", "entries")) << ::testing::PrintToString(problems);
+  std::string error;
+  auto reader = Reader::open(path_, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_THROW(reader->for_each_expert_load({}, [](const ExpertLoad&) {}), Error);
 }
 
 TEST_F(Check, FindsCountsThatDoNotFitTheModel) {
@@ -75,13 +80,23 @@ TEST_F(Check, FindsCountsThatDoNotFitTheModel) {
 }
 
 TEST_F(Check, FindsAllToAllTotalsThatDisagreeWithPeers) {
-  const auto problems = problems_after("UPDATE all_to_all SET recv_bytes = recv_bytes * 2 + 1 WHERE id = 4");
+  const auto problems = problems_after("UPDATE all_to_all SET recv_bytes = recv_bytes * 2 + 1 WHERE rowid = 4");
   EXPECT_TRUE(mentions(problems, "all_to_all row 4", "recv_bytes")) << ::testing::PrintToString(problems);
 }
 
-TEST_F(Check, FindsABrokenPeerBytesBlob) {
-  const auto problems = problems_after("UPDATE all_to_all SET peer_bytes = x'05' WHERE id = 2");
+TEST_F(Check, FindsABrokenSpansBlobAndQueriesThrow) {
+  const auto problems = problems_after("UPDATE all_to_all SET spans = substr(spans, 1, length(spans) - 3) WHERE rowid = 2");
   EXPECT_TRUE(mentions(problems, "all_to_all row 2", "does not decode")) << ::testing::PrintToString(problems);
+  std::string error;
+  auto reader = Reader::open(path_, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_THROW(reader->for_each_all_to_all({}, [](const AllToAllEvent&) {}), Error);
+}
+
+TEST_F(Check, FindsEntriesOutsideTheirChunksBounds) {
+  // Entries before the chunk's start would break the reader's time ordering.
+  const auto problems = problems_after("UPDATE compute_span SET start_ns = start_ns + 1 WHERE rowid = 1");
+  EXPECT_TRUE(mentions(problems, "compute_span row 1", "outside")) << ::testing::PrintToString(problems);
 }
 
 TEST_F(Check, FindsABrokenRoutingBlob) {
@@ -98,8 +113,29 @@ TEST_F(Check, FindsRoutingToExpertsTheModelDoesNotHave) {
 }
 
 TEST_F(Check, FindsSpansEndingBeforeTheyStart) {
-  const auto problems = problems_after("UPDATE compute_span SET end_ns = start_ns - 1 WHERE rowid IN (1, 2)");
-  EXPECT_TRUE(mentions(problems, "2 compute_span rows", "end before")) << ::testing::PrintToString(problems);
+  const auto problems = problems_after("UPDATE step SET end_ns = start_ns - 1 WHERE rowid IN (1, 2)");
+  EXPECT_TRUE(mentions(problems, "2 step rows", "end before")) << ::testing::PrintToString(problems);
+}
+
+TEST(CheckSpans, FindsChunkEntriesEndingBeforeTheyStart) {
+  testing::TempDir dir;
+  const std::string path = dir.file("t.db");
+  auto w = Writer::create(path, nullptr);
+  ASSERT_TRUE(w);
+  for (int64_t end : {5, 20, 3}) {
+    ComputeSpan span;
+    span.rank = 0;
+    span.start_ns = 10;
+    span.end_ns = end;
+    w->add_compute_span(span);
+  }
+  ASSERT_TRUE(w->finalize(RunInfo{})) << w->error();
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  const auto problems = reader->check();
+  ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
+  EXPECT_NE(problems[0].find("2 compute_span entries end before they start"), std::string::npos) << problems[0];
 }
 
 TEST_F(Check, FindsDanglingStringReferences) {

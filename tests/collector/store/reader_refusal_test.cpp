@@ -139,7 +139,7 @@ TEST(ReaderRefuses, OrReportsACorruptedTrace) {
   const std::string path = dir.file("whole.db");
   synth::Options options = testing::small_synth_options();
   options.shape.num_experts = 64;
-  options.steps = 200;
+  options.steps = 2000;
   options.routing = false;
   std::string error;
   ASSERT_TRUE(synth::generate(options, path, &error)) << error;

@@ -22,6 +22,34 @@ uint32_t crc32(ByteSpan data, uint32_t crc = 0);
 void put_varint(Bytes& out, uint64_t value);
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 inline int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+inline constexpr size_t kMaxVarintBytes = 10;
+
+// Appends many varints to `out` through a plain pointer (the encoders' hot loops): room for
+// `max_bytes` is made up front and the unused rest is trimmed when the appender goes away.
+class VarintAppender {
+ public:
+  VarintAppender(Bytes& out, size_t max_bytes) : out_(out), start_(out.size()) {
+    out.resize(start_ + max_bytes);
+    p_ = out.data() + start_;
+  }
+  ~VarintAppender() { out_.resize(static_cast<size_t>(p_ - out_.data())); }
+  VarintAppender(const VarintAppender&) = delete;
+  VarintAppender& operator=(const VarintAppender&) = delete;
+
+  void put(uint64_t value) {
+    while (value >= 0x80) {
+      *p_++ = static_cast<uint8_t>(value | 0x80);
+      value >>= 7;
+    }
+    *p_++ = static_cast<uint8_t>(value);
+  }
+  void put_signed(int64_t value) { put(zigzag(value)); }
+
+ private:
+  Bytes& out_;
+  size_t start_;
+  uint8_t* p_;
+};
 
 // Reads from a byte span; every read checks bounds and a failed read makes the reader bad.
 class ByteReader {
@@ -49,9 +77,11 @@ class ByteReader {
 // ---- Blob encodings -------------------------------------------------------------------
 // Expert token counts: varint n, varint base, then n zigzag varints of count[i] - base.
 // Any base decodes; the encoder uses the median, so most counts take one byte whether the
-// load is uniform or skewed.
-void encode_counts(std::span<const uint32_t> counts, Bytes& out);
+// load is uniform or skewed. Returns the sum of the counts (the callers all need it).
+uint64_t encode_counts(std::span<const uint32_t> counts, Bytes& out);
 bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts);
+// Reads one counts encoding from the middle of a longer blob (the trace DB's chunks).
+bool read_counts(ByteReader& in, std::vector<uint32_t>* counts);
 
 // Per-peer all-to-all bytes: varint n, then per peer: zigzag varint (peer - previous peer - 1)
 // (so dense peer lists 0..n-1 cost one byte each), varint send bytes, varint recv bytes.
@@ -63,6 +93,7 @@ struct PeerBytes {
 };
 void encode_peer_bytes(std::span<const PeerBytes> peers, Bytes& out);
 bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers);
+bool read_peer_bytes(ByteReader& in, std::vector<PeerBytes>* peers);
 
 // Router decisions: varint num_tokens, varint top_k, u8 id width (1, 2 or 4 bytes; 4 is
 // signed, the others unsigned), u8 flags (bit 0: gate weights present), ids (token-major,
