@@ -1,6 +1,8 @@
-// `moeprof export`: expert load or all-to-all rows as CSV, to a file or stdout.
+// `moeprof export`: expert load or all-to-all rows as CSV, or the whole trace as Chrome
+// trace-event JSON, to a file or stdout.
 #include "commands.h"
 #include "moeprof/cli/atomic_file.h"
+#include "moeprof/cli/chrome_export.h"
 #include "moeprof/cli/csv_export.h"
 #include "moeprof/store/reader.h"
 
@@ -11,17 +13,22 @@ int export_command(Args args, const Io& io) {
   const ParsedArgs parsed = parse_args("export", kSpecs, args);
   if (print_help_if_asked(parsed, "export", io)) return kExitOk;
   const std::optional<std::string> what = parsed.value("what");
-  if (!what) throw UsageError("export", "missing --what expert-load|a2a");
-  if (*what != "expert-load" && *what != "a2a")
-    throw UsageError("export", "--what must be expert-load or a2a, not '" + *what + "'");
   const std::string format = parsed.value("format").value_or("csv");
-  if (format != "csv") throw UsageError("export", "--format must be csv, not '" + format + "'");
+  if (format != "csv" && format != "chrome")
+    throw UsageError("export", "--format must be csv or chrome, not '" + format + "'");
+  if (format == "chrome" && what)
+    throw UsageError("export", "--format chrome exports the whole trace; it takes no --what");
+  if (format == "csv" && !what) throw UsageError("export", "missing --what expert-load|a2a");
+  if (what && *what != "expert-load" && *what != "a2a")
+    throw UsageError("export", "--what must be expert-load or a2a, not '" + *what + "'");
   const std::optional<std::string> output = parsed.value("output");
   if (output && output->empty()) throw UsageError("export", "option --output needs a file name");
 
   const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "export");
   const auto write = [&](std::ostream& out) {
-    if (*what == "expert-load")
+    if (format == "chrome")
+      write_chrome_trace(*reader, out);
+    else if (*what == "expert-load")
       write_expert_load_csv(*reader, out);
     else
       write_all_to_all_csv(*reader, out);

@@ -15,6 +15,11 @@ std::string phase_name(wire::Phase phase) {
   return name_of(kNames, static_cast<uint8_t>(phase));
 }
 
+std::string compute_kind_name(wire::ComputeKind kind) {
+  static const char* const kNames[] = {"gate", "expert", "shared_expert", "attention", "other"};
+  return name_of(kNames, static_cast<uint8_t>(kind));
+}
+
 std::string source_name(wire::Source source) {
   static const char* const kNames[] = {"api", "mpi", "nccl", "nvtx", "cupti", "python", "agent"};
   return name_of(kNames, static_cast<uint8_t>(source));

@@ -9,6 +9,8 @@ namespace moeprof::cli {
 
 // "dispatch", "combine", "other"; values from a newer agent print as their number.
 std::string phase_name(wire::Phase phase);
+// "gate", "expert", "shared_expert", "attention", "other".
+std::string compute_kind_name(wire::ComputeKind kind);
 // "api", "mpi", "nccl", "nvtx", "cupti", "python", "agent".
 std::string source_name(wire::Source source);
 // "ring_full", "no_ring", "too_large", "send_failed", "bad_frame".
