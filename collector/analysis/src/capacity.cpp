@@ -1,0 +1,56 @@
+#include "moeprof/analysis/capacity.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moeprof::analysis {
+
+void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
+  double total = 0;
+  for (uint32_t c : counts) total += c;
+  if (total == 0) return;
+  const double mean = total / static_cast<double>(counts.size());
+  for (uint32_t c : counts) {
+    if (c == 0) continue;
+    const double y = static_cast<double>(c) / mean;
+    const auto bin = static_cast<size_t>(y * kStepsPerUnit);
+    if (bin >= weight_.size()) {
+      weight_.resize(bin + 1, 0.0);
+      tokens_.resize(bin + 1, 0.0);
+    }
+    weight_[bin] += mean;
+    tokens_[bin] += c;
+  }
+  assignments_ += total;
+}
+
+double CapacityCurve::dropped_at(double factor) const {
+  // Loads in bins at or above the factor's bin lose (load - capacity); those below lose none.
+  const auto first = static_cast<size_t>(std::max(0.0, std::floor(factor * kStepsPerUnit)));
+  const double c = static_cast<double>(first) / kStepsPerUnit;
+  double dropped = 0;
+  for (size_t k = first; k < weight_.size(); ++k) dropped += tokens_[k] - c * weight_[k];
+  return std::max(0.0, dropped);
+}
+
+double CapacityCurve::factor_for_drop_fraction(double fraction) const {
+  if (assignments_ == 0) return 0;
+  const double allowed = fraction * assignments_;
+  // Walk down from the top bin: drops at boundary k are sum over bins >= k of tokens - k/S w.
+  double weight_above = 0, tokens_above = 0;
+  for (size_t k = weight_.size(); k-- > 0;) {
+    weight_above += weight_[k];
+    tokens_above += tokens_[k];
+    const double c = static_cast<double>(k) / kStepsPerUnit;
+    if (tokens_above - c * weight_above > allowed * (1 + 1e-12)) return static_cast<double>(k + 1) / kStepsPerUnit;
+  }
+  return 0;
+}
+
+CapacityCurve capacity_curve(const store::Reader& reader, const store::Filter& filter) {
+  CapacityCurve curve;
+  reader.for_each_expert_load(filter, [&](const store::ExpertLoad& load) { curve.add_batch(load.counts); });
+  return curve;
+}
+
+}  // namespace moeprof::analysis

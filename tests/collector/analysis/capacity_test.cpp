@@ -1,0 +1,56 @@
+// Capacity factor for a drop target, against hand-computed batches.
+#include "moeprof/analysis/capacity.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace moeprof::analysis {
+namespace {
+
+constexpr double kStep = 1.0 / CapacityCurve::kStepsPerUnit;
+
+TEST(Capacity, OneSkewedBatch) {
+  // 8 assignments over 4 experts: mean 2, loads 3x and 1x the mean. Capacity c x 2 tokens.
+  CapacityCurve curve;
+  curve.add_batch(std::vector<uint32_t>{6, 2, 0, 0});
+  EXPECT_DOUBLE_EQ(curve.assignments(), 8);
+  EXPECT_DOUBLE_EQ(curve.dropped_at(1.0), 4);  // 6-2 and 2-2
+  EXPECT_DOUBLE_EQ(curve.dropped_at(2.0), 2);  // 6-4
+  EXPECT_DOUBLE_EQ(curve.dropped_at(3.0), 0);
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.25), 2.0);
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.0), 3.0);
+  // <= 1 % (0.08 tokens): 6 - 2c <= 0.08 -> c >= 2.96, rounded up to the resolution.
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.01), std::ceil(2.96 / kStep) * kStep);
+}
+
+TEST(Capacity, EdgeCases) {
+  CapacityCurve empty;
+  EXPECT_EQ(empty.factor_for_drop_fraction(0.01), 0);
+  empty.add_batch(std::vector<uint32_t>{0, 0, 0});  // a batch without tokens adds nothing
+  EXPECT_EQ(empty.assignments(), 0);
+
+  CapacityCurve one_expert;
+  one_expert.add_batch(std::vector<uint32_t>{5});
+  EXPECT_DOUBLE_EQ(one_expert.factor_for_drop_fraction(0.0), 1.0);
+
+  CapacityCurve all_on_one;
+  all_on_one.add_batch(std::vector<uint32_t>{0, 8, 0, 0});  // 4x the mean on one expert
+  EXPECT_DOUBLE_EQ(all_on_one.factor_for_drop_fraction(0.0), 4.0);
+  EXPECT_DOUBLE_EQ(all_on_one.dropped_at(1.0), 6);
+}
+
+TEST(Capacity, BatchesAddUp) {
+  // A balanced batch never drops at c = 1; with a skewed one beside it only the skewed one does.
+  CapacityCurve curve;
+  curve.add_batch(std::vector<uint32_t>{10, 10, 10, 10});
+  curve.add_batch(std::vector<uint32_t>{30, 5, 5, 0});  // mean 10
+  EXPECT_DOUBLE_EQ(curve.assignments(), 80);
+  EXPECT_DOUBLE_EQ(curve.dropped_at(1.0), 20);
+  EXPECT_DOUBLE_EQ(curve.dropped_at(2.0), 10);
+  // 10 % of 80 = 8 tokens: 30 - 10c <= 8 -> c >= 2.2.
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.10), std::ceil(2.2 / kStep) * kStep);
+}
+
+}  // namespace
+}  // namespace moeprof::analysis
