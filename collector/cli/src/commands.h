@@ -21,6 +21,7 @@ int check_command(Args args, const Io& io);
 int export_command(Args args, const Io& io);
 int synth_command(Args args, const Io& io);
 int place_command(Args args, const Io& io);
+int report_command(Args args, const Io& io);
 
 // Every command accepts -h/--help.
 inline const OptionSpec kHelpOption{"help", 'h', false};

@@ -1,0 +1,64 @@
+// A load report for capacity reviews: every number comes from collector/analysis; this only
+// gathers them for a window (steps, layers, ranks) and renders them (JSON, Markdown).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "moeprof/analysis/comm_alltoall.h"
+#include "moeprof/analysis/comm_overlap.h"
+#include "moeprof/analysis/comm_stragglers.h"
+#include "moeprof/analysis/load_stats.h"
+#include "moeprof/store/reader.h"
+
+namespace moeprof::report {
+
+struct Options {
+  std::optional<int64_t> step_begin, step_end;  // [begin, end)
+  std::vector<int32_t> layers;                  // empty: all
+  std::vector<int32_t> ranks;                   // empty: all
+  double drop_target = 0.01;                    // for the capacity factor
+  int32_t placement_ranks = 0;                  // EP ranks for the suggestion; 0: the trace's
+};
+
+struct LayerReport {
+  int32_t layer = 0;
+  analysis::LoadStats load;
+  double dropped_tokens = 0;
+  double overload_factor = 0;  // busiest rank / mean rank under the recorded placement
+  double capacity_factor = 0;  // smallest factor dropping <= drop_target of the assignments
+  analysis::OverlapStats comm;
+};
+
+struct Report {
+  store::RunInfo run;
+  std::optional<store::ModelShape> model;
+  Options options;
+  std::optional<int64_t> first_step, last_step;  // steps with expert load in the window
+  int32_t num_ranks = 0;
+  std::vector<LayerReport> layers;
+  analysis::LoadStats all_layers;  // tokens per expert summed over the layers
+  double overload_factor = 0;     // of the ranks' tokens summed over the layers
+  double capacity_factor = 0;
+  double tokens_per_s = 0;        // routed tokens (assignments / top-k) per second of step time
+  analysis::OverlapStats comm;    // every rank and layer
+  std::vector<analysis::AllToAllStats> all_to_all;
+  analysis::Stragglers stragglers;
+  // The placement suggestion (no redundant slots) for the window's load.
+  double busiest_before = 0, busiest_after = 0, balancedness_before = 0, balancedness_after = 0;
+};
+
+// `progress(stage, done, total)` is called as the work advances (for a terminal's progress).
+using Progress = std::function<void(std::string_view stage, int done, int total)>;
+
+// May throw store::Error (a corrupt trace).
+Report build_report(const store::Reader& reader, const Options& options, const Progress& progress = {});
+
+std::string render_json(const Report& report);
+std::string render_markdown(const Report& report);
+
+}  // namespace moeprof::report

@@ -1,0 +1,138 @@
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "moeprof/analysis/capacity.h"
+#include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/placement_suggestion.h"
+#include "moeprof/analysis/rank_load.h"
+#include "moeprof/report/report.h"
+
+namespace moeprof::report {
+namespace {
+
+// One filter per selected rank (the store filters one rank at a time), all with the window.
+std::vector<store::Filter> window_filters(const Options& o) {
+  store::Filter base;
+  base.step_begin = o.step_begin;
+  base.step_end = o.step_end;
+  if (o.ranks.empty()) return {base};
+  std::vector<store::Filter> out;
+  for (int32_t rank : std::set<int32_t>(o.ranks.begin(), o.ranks.end())) {
+    store::Filter f = base;
+    f.rank = rank;
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+Report build_report(const store::Reader& reader, const Options& options, const Progress& progress) {
+  const auto report_progress = [&](std::string_view stage, int done, int total) {
+    if (progress) progress(stage, done, total);
+  };
+  Report r;
+  r.run = reader.run();
+  r.model = reader.model();
+  r.options = options;
+  const std::set<int32_t> layer_set(options.layers.begin(), options.layers.end());
+  const auto selected = [&](int32_t layer) { return layer_set.empty() || layer_set.contains(layer); };
+  const std::vector<store::Filter> filters = window_filters(options);
+
+  // Expert load, drops and capacity, one pass over the window's expert-load rows.
+  analysis::ExpertLoadMatrix load, drops;
+  if (r.model) {
+    load.resize(r.model->num_layers, r.model->num_experts);
+    drops.resize(r.model->num_layers, r.model->num_experts);
+  }
+  analysis::CapacityCurve capacity;
+  std::map<int32_t, analysis::CapacityCurve> layer_capacity;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    report_progress("expert load", static_cast<int>(i), static_cast<int>(filters.size()));
+    reader.for_each_expert_load(filters[i], [&](const store::ExpertLoad& l) {
+      if (!selected(l.layer) || l.layer < 0) return;
+      load.add(l.layer, l.counts);
+      capacity.add_batch(l.counts);
+      layer_capacity[l.layer].add_batch(l.counts);
+      r.first_step = std::min(r.first_step.value_or(l.step), l.step);
+      r.last_step = std::max(r.last_step.value_or(l.step), l.step);
+    });
+    reader.for_each_expert_drops(filters[i], [&](const store::ExpertLoad& l) {
+      if (selected(l.layer) && l.layer >= 0) drops.add(l.layer, l.counts);
+    });
+  }
+  r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
+
+  // Rank load under the recorded placement (block placement where none was recorded).
+  const placement::PlacementFile placement =
+      analysis::placement_from_trace(reader.placements(), load.num_experts, options.placement_ranks);
+  const analysis::RankLoad ranks = analysis::rank_load(load, placement);
+  r.num_ranks = ranks.num_ranks;
+  r.overload_factor = ranks.overload_summed;
+
+  // Communication and its overlap with compute.
+  report_progress("communication", 0, 1);
+  std::vector<store::AllToAllEvent> all_to_alls;
+  std::vector<store::ComputeSpan> compute;
+  std::vector<store::StepSpan> steps;
+  for (const store::Filter& f : filters) {
+    reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) {
+      if (selected(e.layer)) all_to_alls.push_back(e);
+    });
+    reader.for_each_compute_span(f, [&](const store::ComputeSpan& s) {
+      if (selected(s.layer)) compute.push_back(s);
+    });
+    const std::vector<store::StepSpan> rank_steps = reader.steps(f);
+    steps.insert(steps.end(), rank_steps.begin(), rank_steps.end());
+  }
+  const std::vector<analysis::RankOverlap> overlap = analysis::compute_overlap(all_to_alls, compute, steps);
+  r.comm = analysis::overlap_total(overlap);
+  std::map<int32_t, analysis::OverlapStats> layer_comm;
+  for (const analysis::LayerOverlap& l : analysis::overlap_by_layer(overlap)) layer_comm[l.layer] = l.stats;
+  r.all_to_all = analysis::all_to_all_stats(all_to_alls);
+  r.stragglers = analysis::find_stragglers(all_to_alls);
+
+  // Per layer.
+  std::vector<double> summed(static_cast<size_t>(load.num_experts), 0.0);
+  for (int32_t layer = 0; layer < load.num_layers; ++layer) {
+    if (!selected(layer)) continue;
+    LayerReport& lr = r.layers.emplace_back();
+    lr.layer = layer;
+    lr.load = analysis::load_stats(load.layer(layer));
+    for (double d : drops.layer(layer)) lr.dropped_tokens += d;
+    if (static_cast<size_t>(layer) < ranks.overload_per_layer.size()) lr.overload_factor = ranks.overload_per_layer[layer];
+    if (auto it = layer_capacity.find(layer); it != layer_capacity.end())
+      lr.capacity_factor = it->second.factor_for_drop_fraction(options.drop_target);
+    if (auto it = layer_comm.find(layer); it != layer_comm.end()) lr.comm = it->second;
+    for (size_t e = 0; e < summed.size(); ++e) summed[e] += load.layer(layer)[e];
+  }
+  r.all_layers = analysis::load_stats(summed);
+
+  // Tokens per second: a layer routes each token top_k times; over the window's wall time.
+  if (r.model && r.model->top_k > 0 && !steps.empty() && !r.layers.empty()) {
+    int64_t begin = steps.front().start_ns, end = steps.front().end_ns;
+    for (const store::StepSpan& s : steps) {
+      begin = std::min(begin, s.start_ns);
+      end = std::max(end, s.end_ns);
+    }
+    const double tokens = r.all_layers.total / static_cast<double>(r.layers.size()) / r.model->top_k;
+    if (end > begin) r.tokens_per_s = tokens / (static_cast<double>(end - begin) * 1e-9);
+  }
+
+  // What a suggested placement (no extra slots) would change.
+  analysis::SuggestionOptions suggestion_options;
+  suggestion_options.num_ranks = r.num_ranks;
+  analysis::PlacementSuggestion suggestion;
+  std::string error;
+  if (r.num_ranks > 0 && analysis::suggest_placement(load, suggestion_options, &placement, &suggestion, &error)) {
+    r.busiest_before = suggestion.busiest_before;
+    r.busiest_after = suggestion.busiest_after;
+    r.balancedness_before = suggestion.balancedness_before;
+    r.balancedness_after = suggestion.balancedness_after;
+  }
+  report_progress("done", 1, 1);
+  return r;
+}
+
+}  // namespace moeprof::report
