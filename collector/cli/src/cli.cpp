@@ -4,6 +4,7 @@
 #include <new>
 
 #include "commands.h"
+#include "moeprof/cli/atomic_file.h"
 #include "moeprof/store/reader.h"
 
 namespace moeprof::cli {
@@ -162,6 +163,26 @@ std::unique_ptr<store::Reader> open_trace_argument(const ParsedArgs& parsed, con
   std::unique_ptr<store::Reader> reader = store::Reader::open(parsed.positionals[0], &error);
   if (!reader) throw store::Error(error);
   return reader;
+}
+
+int write_output(const std::string& output, const Io& io, const std::function<void(std::ostream&)>& write) {
+  if (output == "-") {
+    write(io.out);
+    io.out.flush();
+    return kExitOk;
+  }
+  std::string error;
+  const std::unique_ptr<AtomicFile> file = AtomicFile::create(output, &error);
+  if (!file) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  write(file->stream());
+  if (!file->commit(&error)) {
+    io.err << "moeprof: " << error << std::endl;
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 int main_entry(std::span<const std::string> args, const Io& io) {

@@ -3,6 +3,7 @@
 // turns both into one line on stderr.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,6 +35,10 @@ std::string command_help(const std::string& command);
 // command line names no file or several, store::Error (naming the file) when it cannot be
 // opened as a moeprof trace.
 std::unique_ptr<store::Reader> open_trace_argument(const ParsedArgs& parsed, const std::string& command);
+
+// Writes a command's output to `output` atomically (a failure part-way, e.g. a corrupt row,
+// leaves no file behind), or to io.out when it is "-". Returns the exit code.
+int write_output(const std::string& output, const Io& io, const std::function<void(std::ostream&)>& write);
 
 // The version this build reports and writes into traces.
 const char* version();

@@ -1,7 +1,6 @@
 // `moeprof export`: expert load or all-to-all rows as CSV, or the whole trace as Chrome
 // trace-event JSON, to a file or stdout.
 #include "commands.h"
-#include "moeprof/cli/atomic_file.h"
 #include "moeprof/cli/chrome_export.h"
 #include "moeprof/cli/csv_export.h"
 #include "moeprof/store/reader.h"
@@ -33,24 +32,7 @@ int export_command(Args args, const Io& io) {
     else
       write_all_to_all_csv(*reader, out);
   };
-  if (!output || *output == "-") {
-    write(io.out);
-    io.out.flush();
-    return kExitOk;
-  }
-  // A failure part-way (a corrupt row) leaves no file behind: the temporary one is removed.
-  std::string error;
-  const std::unique_ptr<AtomicFile> file = AtomicFile::create(*output, &error);
-  if (!file) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
-  write(file->stream());
-  if (!file->commit(&error)) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
-  return kExitOk;
+  return write_output(output.value_or("-"), io, write);
 }
 
 }  // namespace moeprof::cli

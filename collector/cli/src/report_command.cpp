@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "commands.h"
-#include "moeprof/cli/atomic_file.h"
 #include "moeprof/report/report.h"
 
 namespace moeprof::cli {
@@ -57,22 +56,7 @@ int report_command(Args args, const Io& io) {
   });
   if (terminal) io.err << "\r" << std::string(40, ' ') << "\r" << std::flush;
   const std::string text = format == "json" ? report::render_json(report) : report::render_markdown(report);
-  if (*output == "-") {
-    io.out << text << std::flush;
-    return kExitOk;
-  }
-  std::string error;
-  const std::unique_ptr<AtomicFile> file = AtomicFile::create(*output, &error);
-  if (!file) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
-  file->stream() << text;
-  if (!file->commit(&error)) {
-    io.err << "moeprof: " << error << std::endl;
-    return kExitFailure;
-  }
-  return kExitOk;
+  return write_output(*output, io, [&](std::ostream& out) { out << text; });
 }
 
 }  // namespace moeprof::cli
