@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "hot_state.h"
 #include "moeprof/moeprof.h"
+#include "narrow.h"
 #include "ring_pool.h"
 #include "ring_records.h"
 #include "wake.h"
@@ -80,26 +81,38 @@ inline Ring* thread_ring(wire::Source source) {
   return claim_ring(pool, source);
 }
 
-// Reserves a record of `body_size` bytes in the thread's ring, lets `fill` write the body,
-// publishes it; or counts why it could not.
+// Reserves a record of at most `max_body_size` bytes in the thread's ring, lets `fill` write
+// the body and return its actual size, publishes it; or counts why it could not. A body
+// whose size is known only once written (narrowed arrays) is judged too large, or the ring
+// too full, by its largest size.
 template <class Fill>
-inline void emit(wire::Source source, RingKind kind, uint64_t body_size, Fill&& fill) {
+inline void emit_upto(wire::Source source, RingKind kind, uint64_t max_body_size, Fill&& fill) {
   Ring* ring = thread_ring(source);
   if (ring == nullptr) return;
-  const uint64_t size = align8(sizeof(RingRecordHeader) + body_size);
+  const uint64_t size = align8(sizeof(RingRecordHeader) + max_body_size);
   if (size > ring->max_record_size()) [[unlikely]] {
     g_drops.add(source, DropReason::kTooLarge);
     return;
   }
-  const Ring::Reservation r = ring->reserve(size);
+  Ring::Reservation r = ring->reserve(size);
   if (r.ptr == nullptr) [[unlikely]] {
     g_drops.add(source, DropReason::kRingFull);
     return;
   }
-  new (r.ptr) RingRecordHeader{static_cast<uint32_t>(size), kind, static_cast<uint8_t>(source), 0};
-  fill(r.ptr + sizeof(RingRecordHeader));
+  const uint64_t used = align8(sizeof(RingRecordHeader) + fill(r.ptr + sizeof(RingRecordHeader)));
+  new (r.ptr) RingRecordHeader{static_cast<uint32_t>(used), kind, static_cast<uint8_t>(source), 0};
+  r.shrink(size - used);
   if (ring->commit(r)) [[unlikely]]
     wake::signal();
+}
+
+// A record whose body is `body_size` bytes.
+template <class Fill>
+inline void emit(wire::Source source, RingKind kind, uint64_t body_size, Fill&& fill) {
+  emit_upto(source, kind, body_size, [&](uint8_t* body) {
+    fill(body);
+    return body_size;
+  });
 }
 
 // Constructs a record body in the ring memory itself. (Copying a struct built on the stack
@@ -112,6 +125,15 @@ inline void put(uint8_t* at, Fields... fields) {
 
 inline int64_t current_step() { return g_hot.step.load(std::memory_order_relaxed); }
 
+// Writes `values` in the narrowest width that holds them all exactly (1, 2 or 4 bytes) and
+// returns it. Expert ids come here as uint32_t: a negative one is >= 2^31 and keeps 4 bytes.
+// A too-wide array costs little: the kernels give up at its first too-wide block.
+inline uint32_t put_narrowest(uint8_t* at, const uint32_t* values, uint64_t n) {
+  if (g_narrow.to_u8(values, n, at)) return sizeof(uint8_t);
+  if (g_narrow.to_u16(values, n, reinterpret_cast<uint16_t*>(at))) return sizeof(uint16_t);
+  std::memcpy(at, values, n * sizeof(uint32_t));
+  return sizeof(uint32_t);
+}
 
 }  // namespace
 
@@ -126,11 +148,11 @@ void record_step(bool begin, int64_t step, wire::Source source) {
 void record_expert_counts(RingKind kind, int32_t layer, uint32_t num_experts, const uint32_t* counts,
                           wire::Source source) {
   if (!recording()) return;
-  const int64_t ticks = now_ticks();
-  const uint64_t counts_size = uint64_t{num_experts} * sizeof(uint32_t);
-  emit(source, kind, sizeof(RingExpertCounts) + counts_size, [&](uint8_t* body) {
-    put<RingExpertCounts>(body, ticks, current_step(), layer, num_experts);
-    std::memcpy(body + sizeof(RingExpertCounts), counts, counts_size);
+  const uint64_t max_counts_size = uint64_t{num_experts} * sizeof(uint32_t);
+  emit_upto(source, kind, sizeof(RingExpertCounts) + max_counts_size, [&](uint8_t* body) {
+    const uint32_t count_bytes = put_narrowest(body + sizeof(RingExpertCounts), counts, num_experts);
+    put<RingExpertCounts>(body, current_step(), layer, num_experts, count_bytes, uint32_t{0});
+    return sizeof(RingExpertCounts) + uint64_t{num_experts} * count_bytes;
   });
 }
 
@@ -151,12 +173,15 @@ void record_router_decisions(int32_t layer, uint32_t token_offset, uint32_t num_
   if (!routing_wanted()) return;
   const int64_t ticks = now_ticks();
   const uint64_t n = uint64_t{num_tokens} * top_k;
-  const RoutingLayout layout = routing_layout(num_tokens, top_k, gate_weights != nullptr);
-  emit(source, kRingRouterDecisions, layout.body_size, [&](uint8_t* body) {
-    put<RingRouterDecisions>(body, ticks, current_step(), layer, token_offset, num_tokens, top_k,
-                             uint32_t{gate_weights != nullptr}, uint32_t{0});
-    std::memcpy(body + layout.ids_offset, expert_ids, n * sizeof(int32_t));
-    if (gate_weights != nullptr) std::memcpy(body + layout.weights_offset, gate_weights, n * sizeof(float));
+  const bool has_weights = gate_weights != nullptr;
+  const RoutingLayout widest = routing_layout(num_tokens, top_k, sizeof(int32_t), has_weights);
+  emit_upto(source, kRingRouterDecisions, widest.body_size, [&](uint8_t* body) {
+    const uint32_t id_bytes = put_narrowest(body + widest.ids_offset, reinterpret_cast<const uint32_t*>(expert_ids), n);
+    const RoutingLayout layout = routing_layout(num_tokens, top_k, id_bytes, has_weights);
+    put<RingRouterDecisions>(body, ticks, current_step(), layer, token_offset, num_tokens, top_k, uint32_t{has_weights},
+                             id_bytes);
+    if (has_weights) std::memcpy(body + layout.weights_offset, gate_weights, n * sizeof(float));
+    return layout.body_size;
   });
 }
 

@@ -29,6 +29,9 @@ class Ring {
   struct Reservation {
     uint8_t* ptr;
     uint64_t end;
+    // Before commit(): a record that turned out shorter than reserved gives its last
+    // `unused` bytes (a multiple of 8) back, so the next record starts right after it.
+    void shrink(uint64_t unused) { end -= unused; }
   };
 
   // `capacity` must be a power of two and at least 64; `data` holds `capacity` bytes.

@@ -26,16 +26,22 @@ struct RingStep {
   int64_t step;
 };
 
-// kRingExpertCounts and kRingExpertDrops. Followed by uint32_t counts[num_experts].
+// kRingExpertCounts and kRingExpertDrops. Followed by counts[num_experts] of count_bytes
+// each, in the narrowest width that holds every count: uint8_t (decode batches, even
+// loads of big batches), uint16_t (one rank's step rarely needs more), else uint32_t.
+// No time: the trace keeps none for counts, and reading the clock cost the hot path about
+// as much as writing the counts.
 struct RingExpertCounts {
-  int64_t ticks;
   int64_t step;
   int32_t layer;
   uint32_t num_experts;
+  uint32_t count_bytes;  // 1, 2 or 4
+  uint32_t reserved;
 };
 
-// Followed by int32_t ids[num_tokens * top_k], then (8-aligned) float weights[same] when
-// has_weights.
+// Followed by ids[num_tokens * top_k] of id_bytes each, in the narrowest width that holds
+// every id exactly (uint8_t, uint16_t, else int32_t: negative ids keep 4 bytes), then
+// (8-aligned) float weights[same] when has_weights.
 struct RingRouterDecisions {
   int64_t ticks;
   int64_t step;
@@ -44,7 +50,7 @@ struct RingRouterDecisions {
   uint32_t num_tokens;
   uint32_t top_k;
   uint32_t has_weights;
-  uint32_t reserved;
+  uint32_t id_bytes;  // 1, 2 or 4
 };
 
 // Followed by uint64_t send[num_peers], uint64_t recv[num_peers], then int32_t
@@ -83,15 +89,16 @@ static_assert(sizeof(RingExpertCounts) % 8 == 0 && sizeof(RingRouterDecisions) %
               sizeof(RingAllToAll) % 8 == 0 && sizeof(RingComputeSpan) % 8 == 0 && sizeof(RingMarker) % 8 == 0);
 
 // Byte layout of a router-decisions body (shared by writer and reader so they cannot disagree).
+// The ids start at the same offset whatever their width.
 struct RoutingLayout {
   uint64_t ids_offset;
   uint64_t weights_offset;
   uint64_t body_size;
 };
-inline RoutingLayout routing_layout(uint64_t num_tokens, uint64_t top_k, bool has_weights) {
+inline RoutingLayout routing_layout(uint64_t num_tokens, uint64_t top_k, uint64_t id_bytes, bool has_weights) {
   const uint64_t n = num_tokens * top_k;
   const uint64_t ids = sizeof(RingRouterDecisions);
-  const uint64_t weights = align8(ids + n * sizeof(int32_t));
+  const uint64_t weights = align8(ids + n * id_bytes);
   return {ids, weights, has_weights ? weights + n * sizeof(float) : weights};
 }
 

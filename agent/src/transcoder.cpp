@@ -14,6 +14,19 @@ T read(const uint8_t* at) {
   return value;
 }
 
+// The `n` values of `width` bytes at `at` (unsigned when narrower than T), as T.
+template <class T>
+void widen(const uint8_t* at, uint64_t n, uint32_t width, std::vector<T>& out) {
+  out.resize(n);
+  if (width == 1) {
+    for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<T>(at[i]);
+  } else if (width == 2) {
+    for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<T>(read<uint16_t>(at + i * sizeof(uint16_t)));
+  } else {
+    std::memcpy(out.data(), at, n * sizeof(T));
+  }
+}
+
 template <class R>
 R wire_record(wire::RecordType type) {
   R record{};
@@ -40,12 +53,11 @@ void Transcoder::append(const RingRecordHeader& header, const uint8_t* body, con
     case kRingExpertCounts:
     case kRingExpertDrops: {
       const auto in = read<RingExpertCounts>(body);
-      counts_.resize(in.num_experts);
-      std::memcpy(counts_.data(), body + sizeof in, counts_.size() * sizeof(uint32_t));
+      widen(body + sizeof in, in.num_experts, in.count_bytes, counts_);
       wire::encode_counts(counts_, var_);
+      // ts_ns stays 0: the hot path does not time-stamp counts (wire.md).
       auto out = wire_record<wire::ExpertCounts>(header.kind == kRingExpertCounts ? wire::RecordType::kExpertCounts
                                                                                   : wire::RecordType::kExpertDrops);
-      out.ts_ns = clock.to_ns(in.ticks);
       out.step = in.step;
       out.layer = in.layer;
       frame.append(out, var_);
@@ -53,9 +65,16 @@ void Transcoder::append(const RingRecordHeader& header, const uint8_t* body, con
     }
     case kRingRouterDecisions: {
       const auto in = read<RingRouterDecisions>(body);
-      const RoutingLayout layout = routing_layout(in.num_tokens, in.top_k, in.has_weights != 0);
-      // Both arrays start 4-byte aligned inside an 8-aligned record, as the codec expects.
-      wire::encode_routing(in.num_tokens, in.top_k, reinterpret_cast<const int32_t*>(body + layout.ids_offset),
+      const RoutingLayout layout = routing_layout(in.num_tokens, in.top_k, in.id_bytes, in.has_weights != 0);
+      const uint64_t n = uint64_t{in.num_tokens} * in.top_k;
+      // Both arrays start 4-byte aligned inside an 8-aligned record, as the codec expects;
+      // narrowed ids are widened back (the codec picks the wire's width itself).
+      const int32_t* ids = reinterpret_cast<const int32_t*>(body + layout.ids_offset);
+      if (in.id_bytes != sizeof(int32_t)) {
+        widen(body + layout.ids_offset, n, in.id_bytes, ids_);
+        ids = ids_.data();
+      }
+      wire::encode_routing(in.num_tokens, in.top_k, ids,
                            in.has_weights ? reinterpret_cast<const float*>(body + layout.weights_offset) : nullptr,
                            var_);
       auto out = wire_record<wire::RouterDecisions>(wire::RecordType::kRouterDecisions);

@@ -1,5 +1,6 @@
-// Turns ring records into wire records: converts ticks to CLOCK_MONOTONIC ns and encodes
-// the raw arrays with the codec. Runs on the flusher thread; its buffers are reused.
+// Turns ring records into wire records: converts ticks to CLOCK_MONOTONIC ns, widens the
+// arrays the hot path narrowed and encodes them with the codec. Runs on the flusher thread;
+// its buffers are reused.
 #pragma once
 
 #include <vector>
@@ -19,6 +20,7 @@ class Transcoder {
  private:
   wire::Bytes var_;
   std::vector<uint32_t> counts_;
+  std::vector<int32_t> ids_;
   std::vector<wire::PeerBytes> peers_;
 };
 

@@ -1,4 +1,5 @@
-// The SPSC byte ring on its own: ordering, wrap-around with padding, full and half-full.
+// The SPSC byte ring on its own: ordering, wrap-around with padding, full and half-full,
+// shrinking a reservation.
 #include "ring.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +110,29 @@ TEST(Ring, ARecordOfHalfTheCapacityFitsIntoAnEmptyRingAtEveryOffset) {
     t.ring.consume(t.ring.published(), [&](const RingRecordHeader& h, const uint8_t* body) { seen = check_record(h, body); });
     EXPECT_EQ(seen, offset);
   }
+}
+
+// A record that turned out shorter than reserved: the next one starts right after it, and
+// the consumer sees both at their sizes.
+TEST(Ring, AShrunkReservationGivesItsTailBack) {
+  TestRing t(1024);
+  Ring::Reservation r = t.ring.reserve(256);
+  ASSERT_NE(r.ptr, nullptr);
+  const RingRecordHeader shrunk{40, 1, 0, 0};
+  std::memcpy(r.ptr, &shrunk, sizeof shrunk);
+  r.shrink(256 - 40);
+  t.ring.commit(r);
+  EXPECT_EQ(t.ring.published(), 40u);
+  ASSERT_TRUE(write_record(t.ring, 64, 9));
+  EXPECT_EQ(t.ring.published(), 104u);
+  std::vector<uint32_t> sizes;
+  t.ring.consume(t.ring.published(), [&](const RingRecordHeader& h, const uint8_t* body) {
+    sizes.push_back(h.size);
+    if (h.size == 64) {
+      EXPECT_EQ(check_record(h, body), 9u);
+    }
+  });
+  EXPECT_EQ(sizes, (std::vector<uint32_t>{40, 64}));
 }
 
 TEST(Ring, CommitAsksForADrainOnceWhenPassingHalfFull) {

@@ -109,6 +109,17 @@ void BM_ExpertCounts(benchmark::State& state) {
 }
 BENCHMARK(BM_ExpertCounts)->ArgName("experts")->Arg(8)->Arg(256);
 
+// The same with every 16th expert hot (800-1272 tokens): too many for 8 bits, so the hot
+// path gives up on 8 bits at the first block and writes 16-bit counts.
+void BM_ExpertCountsSkewed(benchmark::State& state) {
+  const auto experts = static_cast<uint32_t>(state.range(0));
+  std::vector<uint32_t> counts = random_counts(experts);
+  for (size_t e = 0; e < counts.size(); e += 16) counts[e] *= 8;
+  int32_t layer = 0;
+  run_recorded(state, 256, [&] { moeprof_expert_counts(layer++ & 63, experts, counts.data()); });
+}
+BENCHMARK(BM_ExpertCountsSkewed)->ArgName("experts")->Arg(256);
+
 void BM_AllToAllBeginEnd8Peers(benchmark::State& state) {
   const uint64_t send[8] = {1 << 20, 2 << 20, 3 << 20, 1 << 19, 5 << 20, 1 << 20, 7 << 20, 1 << 21};
   const uint64_t recv[8] = {2 << 20, 1 << 20, 1 << 19, 3 << 20, 1 << 20, 6 << 20, 1 << 21, 4 << 20};

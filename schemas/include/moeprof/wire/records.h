@@ -109,7 +109,7 @@ struct StepMark {          // kStepBegin and kStepEnd
 
 struct ExpertCounts {      // kExpertCounts and kExpertDrops
   uint8_t tag;
-  int64_t ts_ns;
+  int64_t ts_ns;           // 0: not time-stamped (the moeprof agent leaves it so; wire.md)
   int64_t step;
   int32_t layer;
   uint32_t var_size;       // var part: counts encoding (codec.h)
