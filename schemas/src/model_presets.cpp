@@ -16,19 +16,20 @@ constexpr Gating kSigmoid = Gating::kSigmoidTopK;
 // not a fact about it. Engine sizes keep every preset's weights (layers x experts x 3 x
 // hidden x ffn floats) near 400 MB in total and the GEMM dimensions <= 256.
 // Columns: name, layers, experts, top-k, shared, hidden, router, groups, top groups, routed
-// scaling, engine hidden, engine ffn. Assumed: the layers and hidden sizes of deepseek-v4-*,
-// glm-5.1, qwen3.5 and gemma-4; the routers of deepseek-v4-* (as DeepSeek-V3), glm-5.1 (as
-// GLM-4.5), kimi-k2.5 (as Kimi K2) and gemma-4.
+// scaling, engine hidden, engine ffn, expert ffn. Assumed: the layers and hidden sizes of
+// deepseek-v4-*, glm-5.1, qwen3.5 and gemma-4; the expert ffn sizes of all but deepseek-v3,
+// kimi-k2.5 (as Kimi K2), mixtral-8x7b and qwen3-235b; the routers of deepseek-v4-* (as
+// DeepSeek-V3), glm-5.1 (as GLM-4.5), kimi-k2.5 (as Kimi K2) and gemma-4.
 constexpr std::array kPresets = {
-    ModelPreset{"deepseek-v3", 61, 256, 8, 1, 7168, kSigmoid, 8, 4, 2.5f, 64, 32},
-    ModelPreset{"deepseek-v4-pro", 61, 384, 6, 1, 7168, kSigmoid, 8, 4, 2.5f, 64, 16},
-    ModelPreset{"deepseek-v4-flash", 43, 256, 6, 1, 4096, kSigmoid, 8, 4, 2.5f, 64, 32},
-    ModelPreset{"kimi-k2.5", 61, 384, 8, 1, 7168, kSigmoid, 0, 0, 2.827f, 64, 16},
-    ModelPreset{"glm-5.1", 78, 256, 8, 1, 6144, kSigmoid, 0, 0, 2.5f, 64, 24},
-    ModelPreset{"qwen3.5", 60, 512, 10, 1, 4096, kSoftmax, 0, 0, 1.0f, 64, 16},
-    ModelPreset{"gemma-4", 30, 128, 8, 1, 2816, kSoftmax, 0, 0, 1.0f, 128, 64},
-    ModelPreset{"mixtral-8x7b", 32, 8, 2, 0, 4096, kSoftmax, 0, 0, 1.0f, 128, 256},
-    ModelPreset{"qwen3-235b", 94, 128, 8, 0, 4096, kSoftmax, 0, 0, 1.0f, 64, 32},
+    ModelPreset{"deepseek-v3", 61, 256, 8, 1, 7168, kSigmoid, 8, 4, 2.5f, 64, 32, 2048},
+    ModelPreset{"deepseek-v4-pro", 61, 384, 6, 1, 7168, kSigmoid, 8, 4, 2.5f, 64, 16, 2048},
+    ModelPreset{"deepseek-v4-flash", 43, 256, 6, 1, 4096, kSigmoid, 8, 4, 2.5f, 64, 32, 2048},
+    ModelPreset{"kimi-k2.5", 61, 384, 8, 1, 7168, kSigmoid, 0, 0, 2.827f, 64, 16, 2048},
+    ModelPreset{"glm-5.1", 78, 256, 8, 1, 6144, kSigmoid, 0, 0, 2.5f, 64, 24, 1536},
+    ModelPreset{"qwen3.5", 60, 512, 10, 1, 4096, kSoftmax, 0, 0, 1.0f, 64, 16, 1024},
+    ModelPreset{"gemma-4", 30, 128, 8, 1, 2816, kSoftmax, 0, 0, 1.0f, 128, 64, 704},
+    ModelPreset{"mixtral-8x7b", 32, 8, 2, 0, 4096, kSoftmax, 0, 0, 1.0f, 128, 256, 14336},
+    ModelPreset{"qwen3-235b", 94, 128, 8, 0, 4096, kSoftmax, 0, 0, 1.0f, 64, 32, 1536},
 };
 
 }  // namespace

@@ -53,4 +53,9 @@ CapacityCurve capacity_curve(const store::Reader& reader, const store::Filter& f
   return curve;
 }
 
+double expert_weight_bytes(int32_t hidden_size, int32_t expert_ffn, double bytes_per_weight) {
+  if (hidden_size <= 0 || expert_ffn <= 0 || bytes_per_weight <= 0) return 0;
+  return 3.0 * hidden_size * expert_ffn * bytes_per_weight;
+}
+
 }  // namespace moeprof::analysis

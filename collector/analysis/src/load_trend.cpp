@@ -25,28 +25,38 @@ LoadSeries load_series(const store::Reader& reader, store::Filter filter, int32_
 
 namespace {
 
-// Shares of steps [begin, end) summed; false when they hold no tokens.
-bool half_shares(const LoadSeries& s, size_t begin, size_t end, std::vector<double>* shares) {
-  shares->assign(static_cast<size_t>(s.num_experts), 0.0);
-  double total = 0;
+// Tokens summed over steps [begin, end) of the series.
+std::vector<double> half_tokens(const LoadSeries& s, size_t begin, size_t end) {
+  std::vector<double> tokens(static_cast<size_t>(s.num_experts), 0.0);
   for (size_t i = begin; i < end; ++i)
-    for (size_t e = 0; e < s.tokens[i].size(); ++e) {
-      (*shares)[e] += s.tokens[i][e];
-      total += s.tokens[i][e];
-    }
+    for (size_t e = 0; e < s.tokens[i].size(); ++e) tokens[e] += s.tokens[i][e];
+  return tokens;
+}
+
+// The shares of `tokens`; false when they hold none.
+bool shares_of(std::span<const double> tokens, std::vector<double>* shares) {
+  double total = 0;
+  for (double t : tokens) total += t;
   if (total <= 0) return false;
-  for (double& x : *shares) x /= total;
+  shares->resize(tokens.size());
+  for (size_t e = 0; e < tokens.size(); ++e) (*shares)[e] = tokens[e] / total;
   return true;
 }
 
 }  // namespace
 
 LoadTrend load_trend(const LoadSeries& series, double collapse_fraction) {
-  LoadTrend t;
   const size_t n = series.steps.size();
-  if (n < 2) return t;
+  if (n < 2) return {};
   const size_t half = n / 2;
-  if (!half_shares(series, 0, half, &t.earlier_share) || !half_shares(series, n - half, n, &t.later_share)) {
+  return load_trend(half_tokens(series, 0, half), half_tokens(series, n - half, n), collapse_fraction);
+}
+
+LoadTrend load_trend(std::span<const double> earlier_tokens, std::span<const double> later_tokens,
+                     double collapse_fraction) {
+  LoadTrend t;
+  if (earlier_tokens.size() != later_tokens.size() || !shares_of(earlier_tokens, &t.earlier_share) ||
+      !shares_of(later_tokens, &t.later_share)) {
     t.earlier_share.clear();
     t.later_share.clear();
     return t;

@@ -48,11 +48,16 @@ RankLoad rank_load(const ExpertLoadMatrix& load, const placement::PlacementFile&
   RankLoad out;
   out.num_ranks = placement.num_ranks;
   out.summed.assign(static_cast<size_t>(std::max(placement.num_ranks, 0)), 0.0);
+  out.expert_slots.assign(out.summed.size(), 0);
   const placement::ExpertRanks block = block_placement(load.num_experts, placement.num_ranks);
   for (int32_t layer = 0; layer < load.num_layers; ++layer) {
-    const placement::ExpertRanks* experts = placement.layer(layer);
+    const placement::ExpertRanks* listed = placement.layer(layer);
+    const placement::ExpertRanks& experts = listed ? *listed : block;
+    for (const std::vector<int32_t>& holders : experts)
+      for (int32_t r : holders)
+        if (r >= 0 && static_cast<size_t>(r) < out.expert_slots.size()) ++out.expert_slots[static_cast<size_t>(r)];
     double unplaced = 0;
-    out.per_layer.push_back(rank_tokens(load.layer(layer), experts ? *experts : block, placement.num_ranks, &unplaced));
+    out.per_layer.push_back(rank_tokens(load.layer(layer), experts, placement.num_ranks, &unplaced));
     out.overload_per_layer.push_back(overload_factor(out.per_layer.back()));
     out.unplaced_per_layer.push_back(unplaced);
     for (size_t r = 0; r < out.summed.size(); ++r) out.summed[r] += out.per_layer.back()[r];

@@ -66,21 +66,25 @@ const Command kCommands[] = {
      "  --nodes K          place hierarchically: experts onto K nodes first, then ranks\n"
      "  -o, --output FILE  the placement file to write\n"},
     {"report", report_command, "the load report of a trace (imbalance, rank load, capacity, communication)",
-     "usage: moeprof report FILE.db [--format json|md] -o FILE [--steps A:B] [--layers L] [--ranks R]\n"
-     "                      [--drop-target F]\n"
+     "usage: moeprof report FILE.db [--format json|md|html|pdf] -o FILE [--steps A:B] [--layers L]\n"
+     "                      [--ranks R] [--drop-target F] [--weight-bytes B]\n"
      "\n"
      "Every number from collector/analysis for the window: per layer and summed, expert load\n"
-     "(imbalance, balancedness, cv, gini, entropy, percentiles, dead experts, drops), rank\n"
-     "overload under the recorded placement, the capacity factor for a drop target, tokens/s,\n"
-     "all-to-all time, bytes, bandwidth and stragglers, overlap and exposed communication, and\n"
-     "what a suggested placement would gain. JSON follows schemas/report.schema.json.\n"
+     "(imbalance, balancedness, cv, gini, entropy, percentiles, dead experts, drops, drift and\n"
+     "collapsed experts), rank overload and expert-weight memory under the recorded placement,\n"
+     "the capacity factor for a drop target, tokens/s, expert co-activation (when router\n"
+     "decisions were recorded), all-to-all time, bytes, bandwidth and stragglers, overlap and\n"
+     "exposed communication, and what a suggested placement would gain. JSON follows\n"
+     "schemas/report.schema.json and holds every number the other formats show; HTML is one\n"
+     "self-contained file with SVG charts; PDF is for printed reviews.\n"
      "\n"
-     "  --format json|md   output format (default json)\n"
+     "  --format F         json, md, html or pdf (default json)\n"
      "  -o FILE            where to write ('-': stdout)\n"
      "  --steps A:B        steps A to B-1 only\n"
      "  --layers L         layers, e.g. 0-3,7\n"
      "  --ranks R          ranks, e.g. 0,2\n"
-     "  --drop-target F    drop fraction for the capacity factor (default 0.01)\n"},
+     "  --drop-target F    drop fraction for the capacity factor (default 0.01)\n"
+     "  --weight-bytes B   bytes per expert weight for memory per rank (default 2: bf16)\n"},
     {"synth", synth_command, "write a synthetic trace of a simulated MoE job",
      "usage: moeprof synth --shape NAME --ranks N --steps N [--tokens N] [--skew zipf:S]\n"
      "                     [--routing] [--seed N] -o FILE.db\n"

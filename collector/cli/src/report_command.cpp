@@ -1,7 +1,8 @@
-// `moeprof report`: the load report of a window of a trace, as JSON or Markdown.
+// `moeprof report`: the load report of a window of a trace, as JSON, Markdown, HTML or PDF.
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 
 #include "commands.h"
 #include "moeprof/report/report.h"
@@ -30,12 +31,18 @@ std::vector<int32_t> parse_list(const std::string& what, const std::string& text
 int report_command(Args args, const Io& io) {
   static const OptionSpec kSpecs[] = {kHelpOption,         {"format", 0, true}, {"output", 'o', true},
                                       {"steps", 0, true},  {"layers", 0, true}, {"ranks", 0, true},
-                                      {"drop-target", 0, true}};
+                                      {"drop-target", 0, true}, {"weight-bytes", 0, true}};
   const ParsedArgs parsed = parse_args("report", kSpecs, args);
   if (print_help_if_asked(parsed, "report", io)) return kExitOk;
   const std::string format = parsed.value("format").value_or("json");
-  if (format != "json" && format != "md")
-    throw UsageError("report", "--format must be json or md, not '" + format + "' (html and pdf are not built yet)");
+  using Renderer = std::string (*)(const report::Report&);
+  static const std::map<std::string, Renderer> kRenderers = {{"json", report::render_json},
+                                                              {"md", report::render_markdown},
+                                                              {"html", report::render_html},
+                                                              {"pdf", report::render_pdf}};
+  const auto renderer = kRenderers.find(format);
+  if (renderer == kRenderers.end())
+    throw UsageError("report", "--format must be json, md, html or pdf, not '" + format + "'");
   const std::optional<std::string> output = parsed.value("output");
   if (!output || output->empty()) throw UsageError("report", "missing -o FILE ('-' for stdout)");
   report::Options options;
@@ -48,6 +55,8 @@ int report_command(Args args, const Io& io) {
   if (auto layers = parsed.value("layers")) options.layers = parse_list("--layers", *layers);
   if (auto ranks = parsed.value("ranks")) options.ranks = parse_list("--ranks", *ranks);
   if (auto target = parsed.value("drop-target")) options.drop_target = parse_number("report", "--drop-target", *target, 0, 1);
+  if (auto bytes = parsed.value("weight-bytes"))
+    options.bytes_per_weight = parse_number("report", "--weight-bytes", *bytes, 0.125, 8);
 
   const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "report");
   const bool terminal = ::isatty(STDERR_FILENO) == 1 && &io.err == &std::cerr;
@@ -55,7 +64,7 @@ int report_command(Args args, const Io& io) {
     if (terminal) io.err << "\rreport: " << stage << " " << done << "/" << total << "   " << std::flush;
   });
   if (terminal) io.err << "\r" << std::string(40, ' ') << "\r" << std::flush;
-  const std::string text = format == "json" ? report::render_json(report) : report::render_markdown(report);
+  const std::string text = renderer->second(report);
   return write_output(*output, io, [&](std::ostream& out) { out << text; });
 }
 

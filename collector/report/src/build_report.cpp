@@ -6,6 +6,7 @@
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/placement_suggestion.h"
 #include "moeprof/analysis/rank_load.h"
+#include "moeprof/models/presets.h"
 #include "moeprof/report/report.h"
 
 namespace moeprof::report {
@@ -40,11 +41,29 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   const auto selected = [&](int32_t layer) { return layer_set.empty() || layer_set.contains(layer); };
   const std::vector<store::Filter> filters = window_filters(options);
 
+  // Where each step of the window falls: its run of the load-over-time chart, and whether it
+  // is in the earlier or the later half for the trend (the middle step of an odd count is in
+  // neither, as analysis::load_trend has it).
+  std::vector<int64_t> window_steps;
+  for (const store::Filter& f : filters) {
+    const std::vector<int64_t> s = reader.expert_load_steps(f);
+    window_steps.insert(window_steps.end(), s.begin(), s.end());
+  }
+  std::sort(window_steps.begin(), window_steps.end());
+  window_steps.erase(std::unique(window_steps.begin(), window_steps.end()), window_steps.end());
+  const size_t n_steps = window_steps.size(), half = n_steps / 2;
+  const size_t n_points = std::min(n_steps, Report::kTrendPoints);
+  const auto step_index = [&](int64_t step) {
+    return static_cast<size_t>(std::lower_bound(window_steps.begin(), window_steps.end(), step) - window_steps.begin());
+  };
+  const auto point_of = [&](size_t index) { return index * n_points / n_steps; };
+
   // Expert load, drops and capacity, one pass over the window's expert-load rows.
-  analysis::ExpertLoadMatrix load, drops;
+  analysis::ExpertLoadMatrix load, drops, earlier, later;
+  std::vector<analysis::ExpertLoadMatrix> by_point(n_points);
   if (r.model) {
-    load.resize(r.model->num_layers, r.model->num_experts);
-    drops.resize(r.model->num_layers, r.model->num_experts);
+    for (analysis::ExpertLoadMatrix* m : {&load, &drops, &earlier, &later}) m->resize(r.model->num_layers, r.model->num_experts);
+    for (analysis::ExpertLoadMatrix& m : by_point) m.resize(r.model->num_layers, r.model->num_experts);
   }
   analysis::CapacityCurve capacity;
   std::map<int32_t, analysis::CapacityCurve> layer_capacity;
@@ -55,6 +74,12 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       load.add(l.layer, l.counts);
       capacity.add_batch(l.counts);
       layer_capacity[l.layer].add_batch(l.counts);
+      const size_t index = step_index(l.step);
+      if (index < n_steps) {  // always: the steps came from the same rows
+        by_point[point_of(index)].add(l.layer, l.counts);
+        if (index < half) earlier.add(l.layer, l.counts);
+        if (index >= n_steps - half) later.add(l.layer, l.counts);
+      }
       r.first_step = std::min(r.first_step.value_or(l.step), l.step);
       r.last_step = std::max(r.last_step.value_or(l.step), l.step);
     });
@@ -62,6 +87,36 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       if (selected(l.layer) && l.layer >= 0) drops.add(l.layer, l.counts);
     });
   }
+  for (analysis::ExpertLoadMatrix* m : {&drops, &earlier, &later}) m->resize(load.num_layers, load.num_experts);
+  for (size_t p = 0; p < n_points; ++p) {
+    analysis::ExpertLoadMatrix& m = by_point[p];
+    m.resize(load.num_layers, load.num_experts);
+    TrendPoint& point = r.over_time.emplace_back();
+    point.first_step = window_steps[(p * n_steps + n_points - 1) / n_points];
+    point.last_step = window_steps[((p + 1) * n_steps + n_points - 1) / n_points - 1];
+    int32_t layers_with_tokens = 0;
+    for (int32_t layer = 0; layer < m.num_layers; ++layer) {
+      if (!selected(layer)) continue;
+      const analysis::LoadStats stats = analysis::load_stats(m.layer(layer));
+      if (!stats.has_tokens) continue;
+      point.tokens += stats.total;
+      point.imbalance_mean += stats.imbalance;
+      point.imbalance_max = std::max(point.imbalance_max, stats.imbalance);
+      ++layers_with_tokens;
+    }
+    if (layers_with_tokens > 0) point.imbalance_mean /= layers_with_tokens;
+  }
+
+  // Co-activation, where router decisions were recorded.
+  std::map<int32_t, analysis::Coactivation> coactivation;
+  report_progress("co-activation", 0, 1);
+  for (const store::Filter& f : filters)
+    for (auto& [layer, c] : analysis::coactivation(reader, f)) {
+      if (!selected(layer)) continue;
+      analysis::Coactivation& into = coactivation[layer];
+      into.tokens += c.tokens;
+      for (const auto& [pair, count] : c.pairs) into.pairs[pair] += count;
+    }
   r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
 
   // Rank load under the recorded placement (block placement where none was recorded).
@@ -70,6 +125,11 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   const analysis::RankLoad ranks = analysis::rank_load(load, placement);
   r.num_ranks = ranks.num_ranks;
   r.overload_factor = ranks.overload_summed;
+  r.tokens_per_rank = ranks.summed;
+  r.expert_slots = ranks.expert_slots;
+  if (r.model)
+    if (const models::ModelPreset* preset = models::find_model_preset(r.model->name))
+      r.bytes_per_expert = analysis::expert_weight_bytes(preset->hidden_size, preset->expert_ffn, options.bytes_per_weight);
 
   // Communication and its overlap with compute.
   report_progress("communication", 0, 1);
@@ -105,9 +165,17 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     if (auto it = layer_capacity.find(layer); it != layer_capacity.end())
       lr.capacity_factor = it->second.factor_for_drop_fraction(options.drop_target);
     if (auto it = layer_comm.find(layer); it != layer_comm.end()) lr.comm = it->second;
+    lr.tokens_per_expert.assign(load.layer(layer).begin(), load.layer(layer).end());
+    if (static_cast<size_t>(layer) < ranks.per_layer.size()) lr.tokens_per_rank = ranks.per_layer[layer];
+    lr.trend = analysis::load_trend(earlier.layer(layer), later.layer(layer));
+    if (auto it = coactivation.find(layer); it != coactivation.end()) {
+      lr.routed_tokens = it->second.tokens;
+      lr.top_pairs = it->second.top_pairs(options.top_pairs);
+    }
     for (size_t e = 0; e < summed.size(); ++e) summed[e] += load.layer(layer)[e];
   }
   r.all_layers = analysis::load_stats(summed);
+  r.trend = analysis::load_trend(analysis::sum_over_layers(earlier), analysis::sum_over_layers(later));
 
   // Tokens per second: a layer routes each token top_k times; over the window's wall time.
   if (r.model && r.model->top_k > 0 && !steps.empty() && !r.layers.empty()) {

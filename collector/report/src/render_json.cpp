@@ -7,6 +7,13 @@ namespace {
 
 using cli::JsonWriter;
 
+template <class Values>
+void array(JsonWriter& j, const Values& values) {
+  j.begin_array();
+  for (const auto& v : values) j.value(v);
+  j.end_array();
+}
+
 void comm_fields(JsonWriter& j, const analysis::OverlapStats& c) {
   j.key("comm_ns").value(c.comm_ns).key("compute_ns").value(c.compute_ns);
   j.key("overlapped_ns").value(c.overlapped_ns).key("exposed_comm_ns").value(c.exposed_comm_ns);
@@ -20,9 +27,18 @@ void load_fields(JsonWriter& j, const analysis::LoadStats& s) {
   j.key("cv").value(s.cv).key("gini").value(s.gini).key("entropy").value(s.entropy);
   j.key("p50").value(s.p50).key("p95").value(s.p95).key("p99").value(s.p99);
   j.key("hottest_1pct_share").value(s.hottest_1pct_share).key("hottest_10pct_share").value(s.hottest_10pct_share);
-  j.key("dead_experts").begin_array();
-  for (int32_t e : s.dead_experts) j.value(e);
-  j.end_array();
+  j.key("dead_experts");
+  array(j, s.dead_experts);
+}
+
+void trend_fields(JsonWriter& j, const analysis::LoadTrend& t) {
+  j.key("drift");
+  if (t.defined)
+    j.value(t.drift);
+  else
+    j.null();
+  j.key("collapsed_experts");
+  array(j, t.collapsed);
 }
 
 template <class T>
@@ -68,6 +84,19 @@ std::string render_json(const Report& r) {
   load_fields(j, r.all_layers);
   j.key("overload_factor").value(r.overload_factor).key("drop_target").value(r.options.drop_target);
   j.key("capacity_factor").value(r.capacity_factor).key("tokens_per_s").value(r.tokens_per_s);
+  trend_fields(j, r.trend);
+  j.key("tokens_per_rank");
+  array(j, r.tokens_per_rank);
+  j.key("expert_slots_per_rank");
+  array(j, r.expert_slots);
+  j.key("bytes_per_expert");
+  if (r.bytes_per_expert > 0) {
+    j.value(r.bytes_per_expert).key("expert_weight_bytes_per_rank").begin_array();
+    for (int64_t slots : r.expert_slots) j.value(static_cast<double>(slots) * r.bytes_per_expert);
+    j.end_array();
+  } else {
+    j.null().key("expert_weight_bytes_per_rank").null();
+  }
   comm_fields(j, r.comm);
   j.key("placement").begin_object();
   j.key("busiest_before").value(r.busiest_before).key("busiest_after").value(r.busiest_after);
@@ -81,7 +110,23 @@ std::string render_json(const Report& r) {
     j.key("dropped_tokens").value(l.dropped_tokens).key("overload_factor").value(l.overload_factor);
     j.key("capacity_factor").value(l.capacity_factor);
     comm_fields(j, l.comm);
-    j.end_object();
+    trend_fields(j, l.trend);
+    j.key("tokens_per_expert");
+    array(j, l.tokens_per_expert);
+    j.key("tokens_per_rank");
+    array(j, l.tokens_per_rank);
+    j.key("routed_tokens").value(l.routed_tokens).key("top_pairs").begin_array();
+    for (const analysis::ExpertPair& p : l.top_pairs)
+      j.begin_object().key("a").value(p.a).key("b").value(p.b).key("tokens").value(p.count).end_object();
+    j.end_array().end_object();
+  }
+  j.end_array();
+
+  j.key("over_time").begin_array();
+  for (const TrendPoint& p : r.over_time) {
+    j.begin_object().key("first_step").value(p.first_step).key("last_step").value(p.last_step);
+    j.key("tokens").value(p.tokens).key("imbalance_mean").value(p.imbalance_mean);
+    j.key("imbalance_max").value(p.imbalance_max).end_object();
   }
   j.end_array();
 

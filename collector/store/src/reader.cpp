@@ -349,6 +349,14 @@ std::vector<StepSpan> Reader::steps(const Filter& filter) const {
   return out;
 }
 
+std::vector<int64_t> Reader::expert_load_steps(const Filter& filter) const {
+  std::vector<int64_t> out;
+  const Query q = filtered(*impl_, "SELECT DISTINCT step FROM expert_load", filter,
+                           Columns{"rank", "step", nullptr, nullptr, nullptr, nullptr, false}, "step");
+  run_query(*impl_, q, "expert_load", [&](sqlite3_stmt* s) { out.push_back(sqlite3_column_int64(s, 0)); });
+  return out;
+}
+
 namespace {
 
 // Expert-load entries of one step, gathered from its chunks and handed out in (layer, rank,

@@ -52,5 +52,13 @@ TEST(Capacity, BatchesAddUp) {
   EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.10), std::ceil(2.2 / kStep) * kStep);
 }
 
+TEST(Capacity, ExpertWeightBytes) {
+  // DeepSeek-V3's routed expert: 3 x 7168 x 2048 weights, 1 byte each in FP8 (42 MiB).
+  EXPECT_DOUBLE_EQ(expert_weight_bytes(7168, 2048, 1), 44040192.0);
+  EXPECT_DOUBLE_EQ(expert_weight_bytes(4096, 14336, 2), 3.0 * 4096 * 14336 * 2);
+  EXPECT_EQ(expert_weight_bytes(0, 2048, 2), 0);
+  EXPECT_EQ(expert_weight_bytes(7168, -1, 2), 0);
+}
+
 }  // namespace
 }  // namespace moeprof::analysis

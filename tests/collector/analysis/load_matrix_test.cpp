@@ -99,6 +99,18 @@ TEST(LoadTrend, DriftAndCollapseBetweenHalves) {
   EXPECT_EQ(t.collapsed, std::vector<int32_t>{1});
 }
 
+TEST(LoadTrend, FromHalvesSummedElsewhere) {
+  // The halves of the test above, already summed: the same trend.
+  const std::vector<double> earlier{100, 60, 40}, later{158, 2, 40};
+  const LoadTrend t = load_trend(earlier, later, 0.1);
+  ASSERT_TRUE(t.defined);
+  EXPECT_NEAR(t.drift, 0.29, 1e-12);
+  EXPECT_EQ(t.collapsed, std::vector<int32_t>{1});
+  // A half without tokens, or halves of different experts: undefined.
+  EXPECT_FALSE(load_trend(std::vector<double>{0, 0}, std::vector<double>{1, 2}).defined);
+  EXPECT_FALSE(load_trend(std::vector<double>{1, 2}, std::vector<double>{1, 2, 3}).defined);
+}
+
 TEST(LoadTrend, SteadyLoadHasNoDrift) {
   LoadSeries s;
   s.num_experts = 2;

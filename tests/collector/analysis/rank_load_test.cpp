@@ -57,6 +57,9 @@ TEST(RankLoad, PerLayerAndSummed) {
   // Summed {32, 72}: overload 72 / 52.
   EXPECT_EQ(r.summed, (std::vector<double>{32, 72}));
   EXPECT_DOUBLE_EQ(r.overload_summed, 72.0 / 52);
+  // Weights held: layer 0 rank 0 has experts 0 (a replica) and 1, rank 1 has 0, 2 and 3;
+  // layer 1's blocks put two experts on each rank.
+  EXPECT_EQ(r.expert_slots, (std::vector<int64_t>{4, 5}));
 }
 
 TEST(RankLoad, PlacementFromTraceRows) {

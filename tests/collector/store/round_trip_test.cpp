@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <tuple>
 
 #include "moeprof/store/reader.h"
@@ -209,6 +210,11 @@ class RoundTrip : public ::testing::Test {
     EXPECT_EQ(loads, expect_rows(
                          t.loads, [&](const ExpertLoad& l) { return keyed(l.rank, l.step, l.layer); },
                          [](const ExpertLoad& l) { return std::tuple(l.step, l.layer, l.rank); }));
+    // The steps holding load: every layer's (the filter's layer is not looked at).
+    std::set<int64_t> load_steps;
+    for (const ExpertLoad& l : t.loads)
+      if (keep_rank(f, l.rank) && keep_step(f, l.step)) load_steps.insert(l.step);
+    EXPECT_EQ(reader_->expert_load_steps(f), std::vector<int64_t>(load_steps.begin(), load_steps.end()));
 
     std::vector<ExpertLoad> drops;
     reader_->for_each_expert_drops(f, [&](const ExpertLoad& d) { drops.push_back(d); });

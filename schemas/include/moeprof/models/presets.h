@@ -32,6 +32,9 @@ struct ModelPreset {
   // small enough that every layer's experts fit a laptop and 4 ranks run in seconds.
   int32_t engine_hidden = 0;
   int32_t engine_ffn = 0;
+  // The published model's intermediate size of one routed expert (a SwiGLU expert holds
+  // 3 x hidden_size x expert_ffn weights): what expert-weight memory per rank is reckoned from.
+  int32_t expert_ffn = 0;
 };
 
 std::span<const ModelPreset> model_presets();

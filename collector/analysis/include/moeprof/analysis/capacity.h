@@ -39,4 +39,8 @@ class CapacityCurve {
 // The curve of every expert-load row the filter selects.
 CapacityCurve capacity_curve(const store::Reader& reader, const store::Filter& filter);
 
+// Bytes of one SwiGLU routed expert's weights (gate, up and down projections: 3 x hidden x
+// ffn weights); 0 when a size is unknown (<= 0).
+double expert_weight_bytes(int32_t hidden_size, int32_t expert_ffn, double bytes_per_weight);
+
 }  // namespace moeprof::analysis

@@ -34,5 +34,9 @@ struct LoadTrend {
 };
 
 LoadTrend load_trend(const LoadSeries& series, double collapse_fraction = 0.1);
+// The same from the two halves' tokens per expert, already summed (the report sums them in
+// its one pass over the window). Both spans have one value per expert.
+LoadTrend load_trend(std::span<const double> earlier_tokens, std::span<const double> later_tokens,
+                     double collapse_fraction = 0.1);
 
 }  // namespace moeprof::analysis

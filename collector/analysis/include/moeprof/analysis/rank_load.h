@@ -37,6 +37,7 @@ struct RankLoad {
   std::vector<double> unplaced_per_layer;      // [layer]: tokens of experts with no rank
   std::vector<double> summed;                  // [rank], all layers
   double overload_summed = 0;                  // overload factor of `summed`
+  std::vector<int64_t> expert_slots;           // [rank]: expert weights held, all layers (replicas too)
 };
 
 // Layers the placement file does not cover (no entry, no default) use block_placement.

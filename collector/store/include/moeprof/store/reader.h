@@ -60,6 +60,9 @@ class Reader {
   std::optional<std::pair<int64_t, int64_t>> step_range() const;  // [min, max]
 
   std::vector<StepSpan> steps(const Filter& filter = {}) const;
+  // The steps that hold expert load, ascending, once each. The filter's layer is not looked
+  // at: one stored row holds every layer of a rank's step.
+  std::vector<int64_t> expert_load_steps(const Filter& filter = {}) const;
   // Visitors stream rows without building big vectors: expert load and router decisions in
   // (step, layer, rank) order (the order of their step index), all-to-alls and compute spans
   // in (rank, start time) order; rows with equal keys in the order they were written.
