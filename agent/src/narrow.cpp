@@ -1,5 +1,7 @@
 #include "narrow.h"
 
+#include <limits>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -9,23 +11,17 @@ namespace {
 
 // One OR over the whole array instead of a branch per value: GCC does not vectorise this at
 // -O2, but it is only the fallback (and the vector kernels' tail).
-bool to_u16_portable(const uint32_t* in, size_t n, uint16_t* out) {
+template <class Out>
+bool narrow_portable(const uint32_t* in, size_t n, Out* out) {
   uint32_t all = 0;
   for (size_t i = 0; i < n; ++i) {
     all |= in[i];
-    out[i] = static_cast<uint16_t>(in[i]);
+    out[i] = static_cast<Out>(in[i]);
   }
-  return all <= 0xFFFFu;
+  return all <= std::numeric_limits<Out>::max();
 }
-
-bool to_u8_portable(const uint32_t* in, size_t n, uint8_t* out) {
-  uint32_t all = 0;
-  for (size_t i = 0; i < n; ++i) {
-    all |= in[i];
-    out[i] = static_cast<uint8_t>(in[i]);
-  }
-  return all <= 0xFFu;
-}
+constexpr auto to_u16_portable = narrow_portable<uint16_t>;
+constexpr auto to_u8_portable = narrow_portable<uint8_t>;
 
 #if defined(__x86_64__)
 
