@@ -6,22 +6,39 @@
 namespace moeprof::analysis {
 
 void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
-  double total = 0;
-  for (uint32_t c : counts) total += c;
+  uint64_t total = 0;
+  uint32_t largest = 0;
+  for (uint32_t c : counts) {
+    total += c;
+    largest = std::max(largest, c);
+  }
   if (total == 0) return;
-  const double mean = total / static_cast<double>(counts.size());
+  const double mean = static_cast<double>(total) / static_cast<double>(counts.size());
+  const auto bin_of = [&](uint32_t c) { return static_cast<size_t>(static_cast<double>(c) / mean * kStepsPerUnit); };
+  // Sized once for the largest count, so the loop below only adds.
+  if (const size_t top = bin_of(largest); top >= weight_.size()) {
+    weight_.resize(top + 1, 0.0);
+    tokens_.resize(top + 1, 0.0);
+  }
   for (uint32_t c : counts) {
     if (c == 0) continue;
-    const double y = static_cast<double>(c) / mean;
-    const auto bin = static_cast<size_t>(y * kStepsPerUnit);
-    if (bin >= weight_.size()) {
-      weight_.resize(bin + 1, 0.0);
-      tokens_.resize(bin + 1, 0.0);
-    }
+    const size_t bin = bin_of(c);
     weight_[bin] += mean;
     tokens_[bin] += c;
   }
-  assignments_ += total;
+  assignments_ += static_cast<double>(total);
+}
+
+void CapacityCurve::merge(const CapacityCurve& other) {
+  if (other.weight_.size() > weight_.size()) {
+    weight_.resize(other.weight_.size(), 0.0);
+    tokens_.resize(other.tokens_.size(), 0.0);
+  }
+  for (size_t k = 0; k < other.weight_.size(); ++k) {
+    weight_[k] += other.weight_[k];
+    tokens_[k] += other.tokens_[k];
+  }
+  assignments_ += other.assignments_;
 }
 
 double CapacityCurve::dropped_at(double factor) const {

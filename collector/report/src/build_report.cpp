@@ -72,7 +72,6 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     reader.for_each_expert_load(filters[i], [&](const store::ExpertLoad& l) {
       if (!selected(l.layer) || l.layer < 0) return;
       load.add(l.layer, l.counts);
-      capacity.add_batch(l.counts);
       layer_capacity[l.layer].add_batch(l.counts);
       const size_t index = step_index(l.step);
       if (index < n_steps) {  // always: the steps came from the same rows
@@ -117,6 +116,7 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       into.tokens += c.tokens;
       for (const auto& [pair, count] : c.pairs) into.pairs[pair] += count;
     }
+  for (const auto& [layer, curve] : layer_capacity) capacity.merge(curve);
   r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
 
   // Rank load under the recorded placement (block placement where none was recorded).

@@ -52,6 +52,19 @@ TEST(Capacity, BatchesAddUp) {
   EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.10), std::ceil(2.2 / kStep) * kStep);
 }
 
+TEST(Capacity, MergedCurvesEqualOneCurveOfAllBatches) {
+  const std::vector<std::vector<uint32_t>> batches{{10, 10, 10, 10}, {30, 5, 5, 0}, {1, 0, 0, 7}, {0, 0, 0, 0}};
+  CapacityCurve all, first, second;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    all.add_batch(batches[i]);
+    (i % 2 == 0 ? first : second).add_batch(batches[i]);
+  }
+  first.merge(second);
+  EXPECT_DOUBLE_EQ(first.assignments(), all.assignments());
+  for (double c : {0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 3.5, 8.0}) EXPECT_DOUBLE_EQ(first.dropped_at(c), all.dropped_at(c)) << c;
+  for (double f : {0.0, 0.01, 0.1, 0.5}) EXPECT_DOUBLE_EQ(first.factor_for_drop_fraction(f), all.factor_for_drop_fraction(f));
+}
+
 TEST(Capacity, ExpertWeightBytes) {
   // DeepSeek-V3's routed expert: 3 x 7168 x 2048 weights, 1 byte each in FP8 (42 MiB).
   EXPECT_DOUBLE_EQ(expert_weight_bytes(7168, 2048, 1), 44040192.0);

@@ -21,6 +21,8 @@ class CapacityCurve {
   static constexpr int32_t kStepsPerUnit = 256;
 
   void add_batch(std::span<const uint32_t> counts);
+  // Adds another curve's batches (curves of parts of a window make the window's curve).
+  void merge(const CapacityCurve& other);
   // Assignments (token × expert choices) seen.
   double assignments() const { return assignments_; }
   // Tokens dropped at capacity factor `factor` (rounded down to the resolution).
