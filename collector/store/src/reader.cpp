@@ -394,6 +394,13 @@ class StepEntries {
   size_t used_ = 0;
 };
 
+// A chunk row whose `entries` column disagrees with its blob is corrupt.
+void check_entry_count(const Reader::Impl& impl, const char* table, int64_t rowid, int64_t said, int64_t held) {
+  if (said != held)
+    impl.corrupt(std::string("corrupt ") + table + " row " + std::to_string(rowid) + ": it says " +
+                 std::to_string(said) + " entries but holds " + std::to_string(held));
+}
+
 void for_each_counts_row(const Reader::Impl& impl, const std::string& table, const Filter& filter,
                          const std::function<void(const ExpertLoad&)>& fn) {
   const Query q = filtered(impl, "SELECT rank, step, entries, counts, rowid FROM " + table, filter,
@@ -416,9 +423,7 @@ void for_each_counts_row(const Reader::Impl& impl, const std::string& table, con
         impl.corrupt("corrupt " + table + " row " + std::to_string(rowid) + ": its counts blob does not decode");
       if (filter.layer && load.layer != *filter.layer) step_entries.drop_last();
     }
-    if (n != entries)
-      impl.corrupt("corrupt " + table + " row " + std::to_string(rowid) + ": it says " + std::to_string(entries) +
-                   " entries but holds " + std::to_string(n));
+    check_entry_count(impl, table.c_str(), rowid, entries, n);
   });
   step_entries.emit(fn);
 }
@@ -469,25 +474,44 @@ class SpanMerger {
   std::optional<int32_t> rank_;
 };
 
-// Walks the span chunks of `table` that the filter may touch, in (rank, start_ns) order;
-// `entry(rank, blob, rowid)` decodes one chunk.
-template <class Fn>
-void for_each_span_chunk(const Reader::Impl& impl, const char* table, const std::string& extra_columns,
-                         const Filter& filter, Fn&& chunk_fn) {
-  const Query q = filtered(impl, std::string("SELECT rank, start_ns, entries, spans, rowid") + extra_columns +
-                                     " FROM " + table,
-                           filter, Columns{"rank", "step_min", nullptr, "start_ns", "end_ns", table, true, "step_max"},
+// Decodes the span chunks of `table` that the filter may touch, in (rank, start_ns) order,
+// and hands their matching entries to `fn` in (rank, start, written) order. `decode(in,
+// &head, &event)` reads one entry (false: it does not decode); the fields every span has
+// are filled here; `complete(head, &event, rowid)` then fills the table's own, for matching
+// entries only.
+template <class Event, class Decode, class Complete>
+void merge_span_chunks(const Reader::Impl& impl, const char* table, const Filter& filter,
+                       const std::function<void(const Event&)>& fn, Decode&& decode, Complete&& complete) {
+  SpanMerger<Event> merger(fn);
+  Event event;
+  chunk::SpanHead head;
+  const Query q = filtered(impl, std::string("SELECT rank, start_ns, entries, spans, rowid FROM ") + table, filter,
+                           Columns{"rank", "step_min", nullptr, "start_ns", "end_ns", table, true, "step_max"},
                            "rank, start_ns, rowid");
   run_query(impl, q, table, [&](sqlite3_stmt* s) {
-    chunk_fn(sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), column_blob(s, 3),
-             sqlite3_column_int64(s, 4));
+    const int32_t rank = sqlite3_column_int(s, 0);
+    const int64_t entries = sqlite3_column_int64(s, 2), rowid = sqlite3_column_int64(s, 4);
+    merger.chunk_arrives(rank, sqlite3_column_int64(s, 1));
+    chunk::SpanDecoder in(column_blob(s, 3));
+    int64_t n = 0;
+    for (; !in.at_end(); ++n) {
+      if (!decode(in, &head, &event))
+        impl.corrupt(std::string("corrupt ") + table + " row " + std::to_string(rowid) +
+                     ": its spans blob does not decode");
+      if (!entry_matches(filter, head)) continue;
+      event.rank = rank;
+      event.step = head.step;
+      event.layer = head.layer;
+      event.source = static_cast<wire::Source>(head.source);
+      event.tid = head.tid;
+      event.start_ns = head.start_ns;
+      event.end_ns = head.end_ns;
+      complete(head, &event, rowid);
+      merger.hold(rowid, static_cast<uint32_t>(n), event);
+    }
+    check_entry_count(impl, table, rowid, entries, n);
   });
-}
-
-void check_entry_count(const Reader::Impl& impl, const char* table, int64_t rowid, int64_t said, int64_t held) {
-  if (said != held)
-    impl.corrupt(std::string("corrupt ") + table + " row " + std::to_string(rowid) + ": it says " +
-                 std::to_string(said) + " entries but holds " + std::to_string(held));
+  merger.finish();
 }
 
 }  // namespace
@@ -519,73 +543,32 @@ void Reader::for_each_router_decisions(const Filter& filter,
 }
 
 void Reader::for_each_all_to_all(const Filter& filter, const std::function<void(const AllToAllEvent&)>& fn) const {
-  SpanMerger<AllToAllEvent> merger(fn);
-  AllToAllEvent event;
-  chunk::SpanHead head;
-  for_each_span_chunk(*impl_, "all_to_all", "", filter,
-                      [&](int32_t rank, int64_t start_ns, int64_t entries, wire::ByteSpan blob, int64_t rowid) {
-                        merger.chunk_arrives(rank, start_ns);
-                        chunk::SpanDecoder in(blob);
-                        int64_t n = 0;
-                        for (; !in.at_end(); ++n) {
-                          if (!in.read_all_to_all(&head, &event.peers))
-                            impl_->corrupt("corrupt all_to_all row " + std::to_string(rowid) +
-                                           ": its spans blob does not decode");
-                          if (!entry_matches(filter, head)) continue;
-                          event.rank = rank;
-                          event.step = head.step;
-                          event.layer = head.layer;
-                          event.phase = static_cast<wire::Phase>(head.kind);
-                          event.source = static_cast<wire::Source>(head.source);
-                          event.tid = head.tid;
-                          event.start_ns = head.start_ns;
-                          event.end_ns = head.end_ns;
-                          merger.hold(rowid, static_cast<uint32_t>(n), event);
-                        }
-                        check_entry_count(*impl_, "all_to_all", rowid, entries, n);
-                      });
-  merger.finish();
+  merge_span_chunks(
+      *impl_, "all_to_all", filter, fn,
+      [](chunk::SpanDecoder& in, chunk::SpanHead* head, AllToAllEvent* event) {
+        return in.read_all_to_all(head, &event->peers);
+      },
+      [](const chunk::SpanHead& head, AllToAllEvent* event, int64_t) { event->phase = static_cast<wire::Phase>(head.kind); });
 }
 
 void Reader::for_each_compute_span(const Filter& filter, const std::function<void(const ComputeSpan&)>& fn) const {
   std::map<int64_t, std::string> names;
   run_query(*impl_, Query{"SELECT id, value FROM string"}, "string",
             [&](sqlite3_stmt* s) { names.emplace(sqlite3_column_int64(s, 0), column_text(s, 1)); });
-  SpanMerger<ComputeSpan> merger(fn);
-  ComputeSpan span;
-  chunk::SpanHead head;
-  for_each_span_chunk(
-      *impl_, "compute_span", "", filter,
-      [&](int32_t rank, int64_t start_ns, int64_t entries, wire::ByteSpan blob, int64_t rowid) {
-        merger.chunk_arrives(rank, start_ns);
-        chunk::SpanDecoder in(blob);
-        int64_t n = 0;
-        for (; !in.at_end(); ++n) {
-          int64_t name_id;
-          if (!in.read_compute(&head, &name_id))
-            impl_->corrupt("corrupt compute_span row " + std::to_string(rowid) + ": its spans blob does not decode");
-          if (!entry_matches(filter, head)) continue;
-          span.rank = rank;
-          span.step = head.step;
-          span.layer = head.layer;
-          span.kind = static_cast<wire::ComputeKind>(head.kind);
-          span.source = static_cast<wire::Source>(head.source);
-          span.tid = head.tid;
-          span.start_ns = head.start_ns;
-          span.end_ns = head.end_ns;
-          span.name.clear();
-          if (name_id != 0) {
-            const auto it = names.find(name_id);
-            if (it == names.end())
-              impl_->corrupt("corrupt compute_span row " + std::to_string(rowid) + ": it names string " +
-                             std::to_string(name_id) + ", which does not exist");
-            span.name = it->second;
-          }
-          merger.hold(rowid, static_cast<uint32_t>(n), span);
-        }
-        check_entry_count(*impl_, "compute_span", rowid, entries, n);
+  int64_t name_id = 0;
+  merge_span_chunks(
+      *impl_, "compute_span", filter, fn,
+      [&](chunk::SpanDecoder& in, chunk::SpanHead* head, ComputeSpan*) { return in.read_compute(head, &name_id); },
+      [&](const chunk::SpanHead& head, ComputeSpan* span, int64_t rowid) {
+        span->kind = static_cast<wire::ComputeKind>(head.kind);
+        span->name.clear();
+        if (name_id == 0) return;
+        const auto it = names.find(name_id);
+        if (it == names.end())
+          impl_->corrupt("corrupt compute_span row " + std::to_string(rowid) + ": it names string " +
+                         std::to_string(name_id) + ", which does not exist");
+        span->name = it->second;
       });
-  merger.finish();
 }
 
 std::vector<Marker> Reader::markers(const Filter& filter) const {
