@@ -20,6 +20,11 @@ void Coactivation::add(const wire::Routing& routing) {
   }
 }
 
+void Coactivation::merge(const Coactivation& other) {
+  tokens += other.tokens;
+  for (const auto& [pair, count] : other.pairs) pairs[pair] += count;
+}
+
 std::vector<ExpertPair> Coactivation::top_pairs(size_t n) const {
   std::vector<ExpertPair> all;
   all.reserve(pairs.size());

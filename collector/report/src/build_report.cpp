@@ -87,6 +87,8 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     });
   }
   for (analysis::ExpertLoadMatrix* m : {&drops, &earlier, &later}) m->resize(load.num_layers, load.num_experts);
+  for (const auto& [layer, curve] : layer_capacity) capacity.merge(curve);
+  r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
   for (size_t p = 0; p < n_points; ++p) {
     analysis::ExpertLoadMatrix& m = by_point[p];
     m.resize(load.num_layers, load.num_experts);
@@ -110,14 +112,8 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   std::map<int32_t, analysis::Coactivation> coactivation;
   report_progress("co-activation", 0, 1);
   for (const store::Filter& f : filters)
-    for (auto& [layer, c] : analysis::coactivation(reader, f)) {
-      if (!selected(layer)) continue;
-      analysis::Coactivation& into = coactivation[layer];
-      into.tokens += c.tokens;
-      for (const auto& [pair, count] : c.pairs) into.pairs[pair] += count;
-    }
-  for (const auto& [layer, curve] : layer_capacity) capacity.merge(curve);
-  r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
+    for (const auto& [layer, c] : analysis::coactivation(reader, f))
+      if (selected(layer)) coactivation[layer].merge(c);
 
   // Rank load under the recorded placement (block placement where none was recorded).
   const placement::PlacementFile placement =
@@ -154,7 +150,6 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   r.stragglers = analysis::find_stragglers(all_to_alls);
 
   // Per layer.
-  std::vector<double> summed(static_cast<size_t>(load.num_experts), 0.0);
   for (int32_t layer = 0; layer < load.num_layers; ++layer) {
     if (!selected(layer)) continue;
     LayerReport& lr = r.layers.emplace_back();
@@ -172,9 +167,8 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       lr.routed_tokens = it->second.tokens;
       lr.top_pairs = it->second.top_pairs(options.top_pairs);
     }
-    for (size_t e = 0; e < summed.size(); ++e) summed[e] += load.layer(layer)[e];
   }
-  r.all_layers = analysis::load_stats(summed);
+  r.all_layers = analysis::load_stats(analysis::sum_over_layers(load));  // only selected layers hold load
   r.trend = analysis::load_trend(analysis::sum_over_layers(earlier), analysis::sum_over_layers(later));
 
   // Tokens per second: a layer routes each token top_k times; over the window's wall time.

@@ -35,6 +35,16 @@ TEST(Coactivation, CountsUnorderedPairsPerToken) {
   EXPECT_EQ(c.top_pairs(100).size(), 5u);
 }
 
+TEST(Coactivation, MergedCountsEqualOneCountOfAllTokens) {
+  Coactivation all, first, second;
+  all.add(routing(2, {0, 1, 1, 2, 0, 1, 3, 2}));
+  first.add(routing(2, {0, 1, 1, 2}));
+  second.add(routing(2, {0, 1, 3, 2}));
+  first.merge(second);
+  EXPECT_EQ(first.tokens, all.tokens);
+  EXPECT_EQ(first.pairs, all.pairs);
+}
+
 TEST(Coactivation, TopOneHasNoPairs) {
   Coactivation c;
   c.add(routing(1, {4, 5, 6}));

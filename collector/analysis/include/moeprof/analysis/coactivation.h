@@ -25,6 +25,8 @@ struct Coactivation {
   // Adds every token of a batch: each unordered pair of its distinct top-k experts counts
   // once. Negative expert ids (no expert) and repeats within a token are ignored.
   void add(const wire::Routing& routing);
+  // Adds another count's tokens and pairs (counts of parts of a window make the window's).
+  void merge(const Coactivation& other);
   // The n most frequent pairs, by count descending, then (a, b) ascending.
   std::vector<ExpertPair> top_pairs(size_t n) const;
 };
