@@ -183,6 +183,51 @@ std::vector<double> axis_ticks(double low, double high, int count) {
   return ticks;
 }
 
+std::string tick_label(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+Rgb series_colour(size_t i) {
+  // #1f77b4, #d62728, #2ca02c, #9467bd.
+  static constexpr Rgb kColours[] = {{0x1f / 255.0, 0x77 / 255.0, 0xb4 / 255.0},
+                                     {0xd6 / 255.0, 0x27 / 255.0, 0x28 / 255.0},
+                                     {0x2c / 255.0, 0xa0 / 255.0, 0x2c / 255.0},
+                                     {0x94 / 255.0, 0x67 / 255.0, 0xbd / 255.0}};
+  return kColours[i % std::size(kColours)];
+}
+
+std::vector<Rgb> Heatmap::row_colours(size_t row) const {
+  const std::vector<double>& v = values[row];
+  double total = 0;
+  for (double x : v) total += x;
+  const double mean = v.empty() ? 0 : total / static_cast<double>(v.size());
+  std::vector<Rgb> out;
+  out.reserve(v.size());
+  for (double x : v) out.push_back(heat_colour((mean > 0 ? x / mean : 0) / scale_max));
+  return out;
+}
+
+std::pair<double, double> LineChart::x_range() const {
+  const double low = x.empty() ? 0 : x.front();
+  return {low, std::max(x.empty() ? low : x.back(), low + 1)};
+}
+
+std::vector<double> LineChart::y_ticks() const {
+  double low = 1, high = 1;
+  for (const Series& s : series)
+    for (double v : s.y) {
+      low = std::min(low, v);
+      high = std::max(high, v);
+    }
+  return axis_ticks(low, high, 5);
+}
+
+std::vector<double> BarChart::y_ticks() const {
+  return axis_ticks(0, values.empty() ? 1 : *std::max_element(values.begin(), values.end()), 4);
+}
+
 Document layout_report(const Report& r) {
   Document d{"moeprof load report", {}};
   d.sections.push_back(run_section(r));

@@ -5,12 +5,17 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "moeprof/report/report.h"
 
 namespace moeprof::report {
+
+struct Rgb {
+  double r, g, b;  // 0..1
+};
 
 struct Table {
   std::vector<std::string> header;
@@ -25,6 +30,9 @@ struct Heatmap {
   int32_t columns = 0;
   std::vector<std::vector<double>> values;  // [row][column]
   double scale_max = 4;                     // value ÷ row mean at the top of the colour scale
+
+  // The colour of each cell of `row`.
+  std::vector<Rgb> row_colours(size_t row) const;
 };
 
 // One or more series over a shared x axis.
@@ -36,12 +44,20 @@ struct LineChart {
     std::vector<double> y;
   };
   std::vector<Series> series;
+
+  // [first x, last x], at least 1 wide.
+  std::pair<double, double> x_range() const;
+  // Round ticks covering every series' values and 1 (a ratio's perfect balance).
+  std::vector<double> y_ticks() const;
 };
 
 struct BarChart {
   std::string y_name;
   std::vector<std::string> labels;
   std::vector<double> values;
+
+  // Round ticks from 0 to at least the tallest bar.
+  std::vector<double> y_ticks() const;
 };
 
 struct Figure {
@@ -66,13 +82,15 @@ Document layout_report(const Report& report);
 // Numbers as every format shows them: 4 decimals (tests match this text against the JSON).
 std::string format_number(double value);
 
-struct Rgb {
-  double r, g, b;  // 0..1
-};
 // The heatmap's colour at t in [0, 1] (clamped): dark blue through teal to yellow.
 Rgb heat_colour(double t);
 
+// The colour of a chart's i-th series (and of bars: the first).
+Rgb series_colour(size_t i);
+
 // About `count` round tick values covering [low, high] (at least two).
 std::vector<double> axis_ticks(double low, double high, int count);
+// A tick value as an axis shows it: short, no trailing zeros.
+std::string tick_label(double value);
 
 }  // namespace moeprof::report

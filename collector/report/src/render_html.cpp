@@ -42,13 +42,6 @@ std::string text(double x, double y, const std::string& s, const char* anchor = 
   return "<text x=\"" + px(x) + "\" y=\"" + px(y) + "\" text-anchor=\"" + anchor + "\">" + escape(s) + "</text>";
 }
 
-// A short label for an axis tick.
-std::string tick_label(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", v);
-  return buffer;
-}
-
 std::string heatmap_svg(const Heatmap& h) {
   const double left = 40, top = 10, width = 1000;
   const double cell_w = width / std::max(h.columns, 1);
@@ -58,15 +51,12 @@ std::string heatmap_svg(const Heatmap& h) {
                     px(top + height + 70) + "\" shape-rendering=\"crispEdges\">";
   for (size_t row = 0; row < h.values.size(); ++row) {
     const std::vector<double>& values = h.values[row];
-    double sum = 0;
-    for (double v : values) sum += v;
-    const double mean = values.empty() ? 0 : sum / static_cast<double>(values.size());
+    const std::vector<Rgb> colours = h.row_colours(row);
     const double y = top + cell_h * static_cast<double>(row);
     if (cell_h >= 8 || row % 5 == 0) svg += text(left - 4, y + cell_h - 1, h.row_labels[row], "end");
     for (size_t col = 0; col < values.size(); ++col) {
-      const double ratio = mean > 0 ? values[col] / mean : 0;
       svg += "<rect x=\"" + px(left + cell_w * static_cast<double>(col)) + "\" y=\"" + px(y) + "\" width=\"" +
-             px(cell_w) + "\" height=\"" + px(cell_h) + "\" fill=\"" + colour(heat_colour(ratio / h.scale_max)) +
+             px(cell_w) + "\" height=\"" + px(cell_h) + "\" fill=\"" + colour(colours[col]) +
              "\"><title>" + h.row_name + " " + h.row_labels[row] + ", " + h.column_name + " " + std::to_string(col) +
              ": " + format_number(values[col]) + " tokens</title></rect>";
     }
@@ -86,17 +76,10 @@ std::string heatmap_svg(const Heatmap& h) {
 
 std::string line_chart_svg(const LineChart& c) {
   const double left = 60, top = 10, width = 800, height = 240;
-  double lo = 0, hi = 0;
-  bool first = true;
-  for (const auto& s : c.series)
-    for (double v : s.y) {
-      lo = first ? v : std::min(lo, v);
-      hi = first ? v : std::max(hi, v);
-      first = false;
-    }
-  const std::vector<double> yt = axis_ticks(std::min(lo, 1.0), hi, 5);
-  const std::vector<double> xt = axis_ticks(c.x.front(), c.x.back(), 8);
-  const double x0 = c.x.front(), x1 = std::max(c.x.back(), x0 + 1), y0 = yt.front(), y1 = yt.back();
+  const std::vector<double> yt = c.y_ticks();
+  const auto [x0, x1] = c.x_range();
+  const std::vector<double> xt = axis_ticks(x0, x1, 8);
+  const double y0 = yt.front(), y1 = yt.back();
   const auto sx = [&](double x) { return left + (x - x0) / (x1 - x0) * width; };
   const auto sy = [&](double y) { return top + height - (y - y0) / (y1 - y0) * height; };
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px(left + width + 20) + "\" height=\"" +
@@ -107,13 +90,12 @@ std::string line_chart_svg(const LineChart& c) {
   for (double t : xt)
     if (t >= x0 && t <= x1) svg += text(sx(t), top + height + 16, tick_label(t), "middle");
   svg += text(left + width / 2, top + height + 34, c.x_name, "middle");
-  static constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
   for (size_t i = 0; i < c.series.size(); ++i) {
     std::string points;
     for (size_t k = 0; k < c.x.size() && k < c.series[i].y.size(); ++k)
       points += px(sx(c.x[k])) + "," + px(sy(c.series[i].y[k])) + " ";
-    const char* col = kColours[i % std::size(kColours)];
-    svg += "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"" + std::string(col) + "\" points=\"" + points + "\"/>";
+    const std::string col = colour(series_colour(i));
+    svg += "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"" + col + "\" points=\"" + points + "\"/>";
     const double ly = top + height + 50;
     svg += "<rect x=\"" + px(left + 200.0 * i) + "\" y=\"" + px(ly - 9) + "\" width=\"12\" height=\"3\" fill=\"" + col +
            "\"/>" + text(left + 200.0 * i + 16, ly - 4, c.series[i].name);
@@ -125,8 +107,7 @@ std::string line_chart_svg(const LineChart& c) {
 std::string bar_chart_svg(const BarChart& b) {
   const double left = 70, top = 20, height = 200;
   const double bar_w = std::clamp(800.0 / std::max<size_t>(b.values.size(), 1), 4.0, 60.0);
-  const double hi = b.values.empty() ? 1 : *std::max_element(b.values.begin(), b.values.end());
-  const std::vector<double> yt = axis_ticks(0, hi, 4);
+  const std::vector<double> yt = b.y_ticks();
   const double top_value = yt.back();
   const auto sy = [&](double y) { return top + height - y / top_value * height; };
   const double width = bar_w * static_cast<double>(b.values.size());
@@ -138,7 +119,7 @@ std::string bar_chart_svg(const BarChart& b) {
   for (size_t i = 0; i < b.values.size(); ++i) {
     const double x = left + bar_w * static_cast<double>(i);
     svg += "<rect x=\"" + px(x + 1) + "\" y=\"" + px(sy(b.values[i])) + "\" width=\"" + px(bar_w - 2) +
-           "\" height=\"" + px(top + height - sy(b.values[i])) + "\" fill=\"#1f77b4\"><title>" + escape(b.labels[i]) +
+           "\" height=\"" + px(top + height - sy(b.values[i])) + "\" fill=\"" + colour(series_colour(0)) + "\"><title>" + escape(b.labels[i]) +
            ": " + format_number(b.values[i]) + "</title></rect>";
     if (bar_w >= 14 || i % 8 == 0) svg += text(x + bar_w / 2, top + height + 16, b.labels[i], "middle");
   }

@@ -24,12 +24,6 @@ cairo_status_t append_to_string(void* closure, const unsigned char* data, unsign
   return CAIRO_STATUS_SUCCESS;
 }
 
-std::string tick_label(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", v);
-  return buffer;
-}
-
 class PdfPages {
  public:
   explicit PdfPages(std::string* out)
@@ -92,13 +86,17 @@ class PdfPages {
       }
       return total;
     };
-    while (measure() > kContentWidth && size > 4) size -= 0.5;
+    double table_width = measure();
+    while (table_width > kContentWidth && size > 4) {
+      size -= 0.5;
+      table_width = measure();
+    }
     const double row_h = size * 1.5;
     const auto draw_row = [&](const std::vector<std::string>& cells, bool header) {
       room_for(row_h);
       if (header) {
         cairo_set_source_rgb(cr(), 0.93, 0.93, 0.93);
-        cairo_rectangle(cr(), kMargin, y_, sum(widths), row_h);
+        cairo_rectangle(cr(), kMargin, y_, table_width, row_h);
         cairo_fill(cr());
         cairo_set_source_rgb(cr(), 0, 0, 0);
       }
@@ -112,7 +110,7 @@ class PdfPages {
       cairo_set_source_rgb(cr(), 0.8, 0.8, 0.8);
       cairo_set_line_width(cr(), 0.4);
       cairo_move_to(cr(), kMargin, y_ + row_h);
-      cairo_line_to(cr(), kMargin + sum(widths), y_ + row_h);
+      cairo_line_to(cr(), kMargin + table_width, y_ + row_h);
       cairo_stroke(cr());
       cairo_set_source_rgb(cr(), 0, 0, 0);
       y_ += row_h;
@@ -138,11 +136,6 @@ class PdfPages {
 
  private:
   cairo_t* cr() { return cr_.get(); }
-  static double sum(const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return s;
-  }
   void new_page() {
     cairo_show_page(cr());
     y_ = kMargin;
@@ -181,13 +174,10 @@ class PdfPages {
     unsigned char* data = cairo_image_surface_get_data(image.get());
     const int stride = cairo_image_surface_get_stride(image.get());
     for (size_t r = 0; r < rows; ++r) {
-      const std::vector<double>& values = h.values[r];
-      double total = 0;
-      for (double v : values) total += v;
-      const double mean = values.empty() ? 0 : total / static_cast<double>(values.size());
+      const std::vector<Rgb> colours = h.row_colours(r);
       auto* line = reinterpret_cast<uint32_t*>(data + static_cast<size_t>(stride) * r);
-      for (size_t c = 0; c < values.size(); ++c) {
-        const Rgb col = heat_colour((mean > 0 ? values[c] / mean : 0) / h.scale_max);
+      for (size_t c = 0; c < colours.size(); ++c) {
+        const Rgb& col = colours[c];
         line[c] = (static_cast<uint32_t>(col.r * 255 + 0.5) << 16) | (static_cast<uint32_t>(col.g * 255 + 0.5) << 8) |
                   static_cast<uint32_t>(col.b * 255 + 0.5);
       }
@@ -240,14 +230,8 @@ class PdfPages {
     const double left = kMargin + 40, width = 600, height = 160;
     room_for(height + 50);
     const double top = y_ + 10;
-    double lo = 1, hi = 1;
-    for (const auto& s : c.series)
-      for (double v : s.y) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
-    const std::vector<double> yt = axis_ticks(lo, hi, 5);
-    const double x0 = c.x.front(), x1 = std::max(c.x.back(), x0 + 1);
+    const std::vector<double> yt = c.y_ticks();
+    const auto [x0, x1] = c.x_range();
     const auto sx = [&](double x) { return left + (x - x0) / (x1 - x0) * width; };
     const auto sy = [&](double y) { return top + height - (y - yt.front()) / (yt.back() - yt.front()) * height; };
     show(kMargin, y_ + 6, c.y_name, 7);
@@ -255,9 +239,8 @@ class PdfPages {
     for (double t : axis_ticks(x0, x1, 8))
       if (t >= x0 && t <= x1) show(sx(t) - width_of(tick_label(t), 7) / 2, top + height + 10, tick_label(t), 7);
     show(left + width / 2, top + height + 20, c.x_name, 7);
-    static constexpr Rgb kColours[] = {{0.12, 0.47, 0.71}, {0.84, 0.15, 0.16}, {0.17, 0.63, 0.17}};
     for (size_t i = 0; i < c.series.size(); ++i) {
-      fill(kColours[i % std::size(kColours)]);
+      fill(series_colour(i));
       cairo_set_line_width(cr(), 1);
       for (size_t k = 0; k < c.x.size() && k < c.series[i].y.size(); ++k)
         (k == 0 ? cairo_move_to : cairo_line_to)(cr(), sx(c.x[k]), sy(c.series[i].y[k]));
@@ -275,13 +258,12 @@ class PdfPages {
     const double bar_w = std::clamp(600.0 / std::max<size_t>(b.values.size(), 1), 3.0, 40.0);
     room_for(height + 40);
     const double top = y_ + 10;
-    const double hi = b.values.empty() ? 1 : *std::max_element(b.values.begin(), b.values.end());
-    const std::vector<double> yt = axis_ticks(0, hi, 4);
+    const std::vector<double> yt = b.y_ticks();
     show(kMargin, y_ + 6, b.y_name, 7);
     axes(left, top, bar_w * static_cast<double>(b.values.size()), height, yt);
     for (size_t i = 0; i < b.values.size(); ++i) {
       const double x = left + bar_w * static_cast<double>(i), h = b.values[i] / yt.back() * height;
-      fill({0.12, 0.47, 0.71});
+      fill(series_colour(0));
       cairo_rectangle(cr(), x + 0.5, top + height - h, bar_w - 1, h);
       cairo_fill(cr());
       cairo_set_source_rgb(cr(), 0, 0, 0);
