@@ -11,6 +11,7 @@
 
 #include "chunk_codec.h"
 #include "reader_impl.h"
+#include "saturating.h"
 
 namespace moeprof::store {
 namespace {
@@ -49,11 +50,6 @@ struct Query {
     args.insert(args.end(), values);
   }
 };
-
-int64_t saturating_sub(int64_t a, int64_t b) {
-  int64_t r;
-  return __builtin_sub_overflow(a, b, &r) ? std::numeric_limits<int64_t>::min() : r;
-}
 
 // Adds the Filter's conditions for a table with `c`'s columns. Filter fields a table lacks
 // are ignored. `max_duration` (from meta) lets a time range bound the index scan from below.

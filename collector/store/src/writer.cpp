@@ -15,6 +15,7 @@
 
 #include "chunk_codec.h"
 #include "moeprof/store/reader.h"
+#include "saturating.h"
 #include "sqlite_handles.h"
 
 namespace moeprof::store {
@@ -127,12 +128,6 @@ void bind_process(sqlite3_stmt* s, const ProcessInfo& p) {
   bind_int(s, 11, p.end_ns);
   bind_int(s, 12, p.agent_version);
   bind_int(s, 13, p.clean_exit ? 1 : 0);
-}
-
-int64_t saturating_sub(int64_t a, int64_t b) {
-  int64_t r;
-  if (!__builtin_sub_overflow(a, b, &r)) return r;
-  return a > b ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
 }
 
 // The open expert_load or expert_drops chunk of one rank: entries of one step.
