@@ -2,6 +2,7 @@
 // against the columns derived from it.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -69,9 +70,7 @@ class Checker {
   void counts_table(const std::string& table, std::optional<int32_t> model_experts) {
     std::vector<uint32_t> counts;
     rows("SELECT rowid, rank, step, entries, tokens, counts FROM " + table, table, [&](sqlite3_stmt* s) {
-      const std::string row = table + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (rank " +
-                              std::to_string(sqlite3_column_int64(s, 1)) + ", step " +
-                              std::to_string(sqlite3_column_int64(s, 2)) + ")";
+      const std::string row = describe(table, s, {"rank", "step"});
       const int64_t entries = sqlite3_column_int64(s, 3), tokens = sqlite3_column_int64(s, 4);
       wire::ByteReader in(column_blob(s, 5));
       int64_t n = 0;
@@ -101,8 +100,7 @@ class Checker {
     rows("SELECT rowid, rank, start_ns, end_ns, step_min, step_max, entries, spans" +
              std::string(a2a ? ", send_bytes, recv_bytes" : "") + " FROM " + table,
          table, [&](sqlite3_stmt* s) {
-           const std::string row = table + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (rank " +
-                                   std::to_string(sqlite3_column_int64(s, 1)) + ")";
+           const std::string row = describe(table, s, {"rank"});
            const int64_t start = sqlite3_column_int64(s, 2), end = sqlite3_column_int64(s, 3),
                          step_min = sqlite3_column_int64(s, 4), step_max = sqlite3_column_int64(s, 5),
                          entries = sqlite3_column_int64(s, 6);
@@ -139,7 +137,7 @@ class Checker {
     wire::Routing routing;
     rows("SELECT rowid, rank, step, layer, num_tokens, top_k, routing FROM router_decision", "router_decision",
          [&](sqlite3_stmt* s) {
-           const std::string row = describe("router_decision", s);
+           const std::string row = describe("router_decision", s, {"rank", "step", "layer"});
            if (!wire::decode_routing(column_blob(s, 6), &routing)) return add(row + ": routing blob does not decode");
            if (routing.num_tokens != sqlite3_column_int64(s, 4) || routing.top_k != sqlite3_column_int64(s, 5))
              add(row + ": num_tokens/top_k columns disagree with the routing blob");
@@ -167,10 +165,15 @@ class Checker {
 
  private:
   // "<table> row N (rank R, step S, layer L)" from columns 0..3.
-  static std::string describe(const char* table, sqlite3_stmt* s) {
-    return std::string(table) + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (rank " +
-           std::to_string(sqlite3_column_int64(s, 1)) + ", step " + std::to_string(sqlite3_column_int64(s, 2)) +
-           ", layer " + std::to_string(sqlite3_column_int64(s, 3)) + ")";
+  // "TABLE row ID (NAME VALUE, ...)": the row id from column 0, then one name per column from 1.
+  static std::string describe(const std::string& table, sqlite3_stmt* s, std::initializer_list<const char*> names) {
+    std::string out = table + " row " + std::to_string(sqlite3_column_int64(s, 0)) + " (";
+    int column = 0;
+    for (const char* name : names) {
+      ++column;
+      out += (column > 1 ? ", " : "") + std::string(name) + " " + std::to_string(sqlite3_column_int64(s, column));
+    }
+    return out + ")";
   }
 
   const Reader::Impl& impl_;
