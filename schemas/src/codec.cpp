@@ -145,6 +145,15 @@ bool decode_counts(ByteSpan blob, std::vector<uint32_t>* counts) {
 
 // ---- peer bytes ---------------------------------------------------------------------------
 
+PeerTotals peer_totals(std::span<const PeerBytes> peers) {
+  PeerTotals t;
+  for (const PeerBytes& p : peers) {
+    t.send_bytes += p.send_bytes;
+    t.recv_bytes += p.recv_bytes;
+  }
+  return t;
+}
+
 void encode_peer_bytes(std::span<const PeerBytes> peers, Bytes& out) {
   VarintAppender append(out, (1 + 3 * peers.size()) * kMaxVarintBytes);
   append.put(peers.size());

@@ -131,6 +131,14 @@ TEST(Counts, RejectsCorruptBlobs) {
   EXPECT_FALSE(decode_counts(huge, &back));
 }
 
+TEST(PeerBytes, TotalsAddUpEveryPeer) {
+  const std::vector<PeerBytes> peers = {{0, 10, 1}, {3, 0, 20}, {7, uint64_t{1} << 40, 5}};
+  const PeerTotals t = peer_totals(peers);
+  EXPECT_EQ(t.send_bytes, 10 + (uint64_t{1} << 40));
+  EXPECT_EQ(t.recv_bytes, 26u);
+  EXPECT_EQ(peer_totals({}).send_bytes, 0u);
+}
+
 TEST(PeerBytes, RoundTripDenseSparseAndUnordered) {
   const std::vector<std::vector<PeerBytes>> cases = {
       {},

@@ -179,14 +179,15 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
   for (const store::Marker& m : markers) threads.insert({m.rank, m.tid});
   for (const auto& [rank, tid] : threads) ranks.insert(rank);
 
+  const std::vector<store::StepSpan> steps = reader.steps();
   std::map<std::pair<int32_t, int64_t>, int64_t> step_start;
-  for (const store::StepSpan& s : reader.steps()) {
+  for (const store::StepSpan& s : steps) {
     ranks.insert(s.rank);
     step_start.emplace(std::make_pair(s.rank, s.step), s.start_ns);
   }
   write_names(events, ranks, threads);
 
-  for (const store::StepSpan& s : reader.steps()) {
+  for (const store::StepSpan& s : steps) {
     events.begin('X', "step " + std::to_string(s.step), pid_of(s.rank), kStepsTid)
         .field("cat", "step")
         .micros("ts", s.start_ns)
@@ -207,18 +208,15 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
     ++counts.compute_spans;
   });
   reader.for_each_all_to_all({}, [&](const store::AllToAllEvent& a) {
-    uint64_t send = 0, recv = 0;
-    for (const store::PeerBytes& p : a.peers) {
-      send += p.send_bytes;
-      recv += p.recv_bytes;
-    }
+    const wire::PeerTotals bytes = wire::peer_totals(a.peers);
     const std::string phase = phase_name(a.phase);
     events.begin('X', "all-to-all " + phase, pid_of(a.rank), a.tid)
         .field("cat", "all_to_all")
         .micros("ts", a.start_ns)
         .micros("dur", std::max<int64_t>(a.end_ns - a.start_ns, 0))
         .raw("args", "{\"step\":" + std::to_string(a.step) + ",\"layer\":" + std::to_string(a.layer) +
-                         ",\"send_bytes\":" + std::to_string(send) + ",\"recv_bytes\":" + std::to_string(recv) +
+                         ",\"send_bytes\":" + std::to_string(bytes.send_bytes) +
+                         ",\"recv_bytes\":" + std::to_string(bytes.recv_bytes) +
                          ",\"peers\":" + std::to_string(a.peers.size()) + "}")
         .end();
     ++counts.all_to_alls;

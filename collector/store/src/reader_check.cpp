@@ -116,10 +116,9 @@ class Checker {
              if (h.start_ns < start || h.end_ns > end || h.step < step_min || h.step > step_max) ++outside;
              if (name_id != 0 && !strings.contains(name_id))
                add(row + ": an entry refers to a missing string " + std::to_string(name_id));
-             for (const PeerBytes& p : peers) {
-               send += p.send_bytes;
-               recv += p.recv_bytes;
-             }
+             const wire::PeerTotals bytes = wire::peer_totals(peers);
+             send += bytes.send_bytes;
+             recv += bytes.recv_bytes;
            }
            if (n != entries)
              add(row + ": entries is " + std::to_string(entries) + " but the chunk holds " + std::to_string(n));

@@ -554,10 +554,9 @@ void Writer::add_router_decisions(const RouterDecisionBatch& batch) {
 void Writer::add_all_to_all(const AllToAllEvent& event) {
   SpanChunk* c = impl_->span_chunk(kAllToAllSpans, event.rank, event.start_ns, event.end_ns, event.step);
   if (c == nullptr) return;
-  for (const PeerBytes& p : event.peers) {
-    c->send_bytes += p.send_bytes;
-    c->recv_bytes += p.recv_bytes;
-  }
+  const wire::PeerTotals bytes = wire::peer_totals(event.peers);
+  c->send_bytes += bytes.send_bytes;
+  c->recv_bytes += bytes.recv_bytes;
   c->encoder.append_all_to_all(c->blob,
                                {event.start_ns, event.end_ns, event.step, event.layer,
                                 static_cast<uint32_t>(event.phase), static_cast<uint32_t>(event.source), event.tid},

@@ -91,6 +91,11 @@ struct PeerBytes {
   uint64_t recv_bytes;
   bool operator==(const PeerBytes&) const = default;
 };
+// Bytes sent and received over all peers of one all-to-all.
+struct PeerTotals {
+  uint64_t send_bytes = 0, recv_bytes = 0;
+};
+PeerTotals peer_totals(std::span<const PeerBytes> peers);
 void encode_peer_bytes(std::span<const PeerBytes> peers, Bytes& out);
 bool decode_peer_bytes(ByteSpan blob, std::vector<PeerBytes>* peers);
 bool read_peer_bytes(ByteReader& in, std::vector<PeerBytes>* peers);
