@@ -20,6 +20,14 @@ bool read_signed(wire::ByteReader& in, int64_t* value) {
   return true;
 }
 
+bool read_int32(wire::ByteReader& in, int32_t* value) {
+  int64_t v;
+  if (!read_signed(in, &v) || v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+    return false;
+  *value = static_cast<int32_t>(v);
+  return true;
+}
+
 template <class T>
 bool read_narrow(wire::ByteReader& in, T* value) {
   uint64_t v;
@@ -36,11 +44,7 @@ uint64_t append_counts(wire::Bytes& blob, int32_t layer, std::span<const uint32_
 }
 
 bool read_counts(wire::ByteReader& in, int32_t* layer, std::vector<uint32_t>* counts) {
-  int64_t l;
-  if (!read_signed(in, &l) || l < std::numeric_limits<int32_t>::min() || l > std::numeric_limits<int32_t>::max())
-    return false;
-  *layer = static_cast<int32_t>(l);
-  return wire::read_counts(in, counts);
+  return read_int32(in, layer) && wire::read_counts(in, counts);
 }
 
 void SpanEncoder::append_head(wire::Bytes& blob, const SpanHead& h) {
@@ -67,16 +71,14 @@ void SpanEncoder::append_all_to_all(wire::Bytes& blob, const SpanHead& head, std
 }
 
 bool SpanDecoder::read_head(SpanHead* h) {
-  int64_t start_delta, duration, step_delta, layer;
+  int64_t start_delta, duration, step_delta;
   if (!read_signed(in_, &start_delta) || !read_signed(in_, &duration) || !read_signed(in_, &step_delta) ||
-      !read_signed(in_, &layer) || layer < std::numeric_limits<int32_t>::min() ||
-      layer > std::numeric_limits<int32_t>::max() || !read_narrow(in_, &h->kind) || !read_narrow(in_, &h->source) ||
+      !read_int32(in_, &h->layer) || !read_narrow(in_, &h->kind) || !read_narrow(in_, &h->source) ||
       !read_narrow(in_, &h->tid))
     return false;
   h->start_ns = previous_start_ = wrapping_add(previous_start_, start_delta);
   h->end_ns = wrapping_add(h->start_ns, duration);
   h->step = previous_step_ = wrapping_add(previous_step_, step_delta);
-  h->layer = static_cast<int32_t>(layer);
   return true;
 }
 
