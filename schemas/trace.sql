@@ -1,4 +1,4 @@
--- moeprof trace schema, version 2. The one source of truth: embedded into every binary at
+-- moeprof trace schema, version 3. The one source of truth: embedded into every binary at
 -- build time, executed by the store writer, checked by the reader (PRAGMA user_version).
 -- Times are int64 nanoseconds on the recording host's CLOCK_MONOTONIC unless named *_realtime_ns.
 -- Enumerations stored as integers are those of schemas/include/moeprof/wire/records.h
@@ -6,7 +6,7 @@
 -- 3 attention, 4 other; source: 0 api, 1 mpi, 2 nccl, 3 nvtx, 4 cupti, 5 python, 6 agent).
 -- Tables only grow: new columns and tables come with a new user_version.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- Identifies the file as a moeprof trace: format = 'moeprof-trace'.
 CREATE TABLE meta (
@@ -205,3 +205,31 @@ CREATE TABLE drops (
   count      INTEGER NOT NULL,
   PRIMARY KEY (process_id, source, reason)
 ) WITHOUT ROWID;
+
+-- Summaries (version 3): what the analysis needs of each window of W consecutive steps
+-- (window_index w holds steps [w x W, (w + 1) x W), W = meta 'summary_window_steps'), computed by the
+-- writer from the rows it stores, so that reports and the viewer read a few rows per window
+-- instead of every event. Every window below meta 'summaries_complete_below' has its
+-- summaries; windows at or above it (a live trace's newest steps) are read from the rows
+-- above. Rows add up: a window may hold several rows of a kind (data that came late), and
+-- readers sum them. `data` is encoded per kind, as specified and implemented once in
+-- collector/analysis/src/window_summary_codec.cpp:
+--   0 expert load (per rank): entries of (zigzag varint layer, varint n, n varint counts).
+--   1 expert drops (per rank): the same.
+--   2 capacity (rank -1, all ranks): per layer zigzag varint layer, varint bins, then per
+--     bin varint (bin - previous bin), varint tokens, 8-byte IEEE-754 mean-weight.
+--   3 all-to-all (per rank): per (layer, phase) zigzag varint layer, varint phase, varints
+--     count, total_ns, bytes_sent, network_bytes_sent.
+--   4 overlap (per rank): zigzag varints first start and last end of the window's spans,
+--     varint step ns, varints comm, compute, overlapped ns of all layers, then per layer
+--     zigzag varint layer and its comm, compute, overlapped ns. The ranks' rows are exact only where windows do not overlap in time, which
+--     readers check (else they read the rows above).
+--   5 stragglers (rank -1): varint instances, then per rank zigzag varint rank, varints
+--     instances, times_last, wait_caused_ns; exact only as one row per window.
+CREATE TABLE summary (
+  kind   INTEGER NOT NULL,
+  rank   INTEGER NOT NULL,   -- -1: all ranks
+  window_index INTEGER NOT NULL,
+  data   BLOB NOT NULL
+);
+CREATE INDEX summary_by_window ON summary (kind, window_index);

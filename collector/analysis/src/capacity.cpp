@@ -5,6 +5,47 @@
 
 namespace moeprof::analysis {
 
+namespace {
+
+// Bins per unit of y (the finest resolution) and where each coarser resolution starts, in
+// those units: 1/64 below 4, 1/16 below 16, 1/4 below 64, 1 above.
+constexpr uint64_t kUnits = CapacityCurve::kStepsPerUnit;
+constexpr uint64_t kQuarterFrom = 4 * kUnits, kSixteenthFrom = 16 * kUnits, kWholeFrom = 64 * kUnits;
+constexpr size_t kFirstQuarterBin = kQuarterFrom;  // each later bin spans 4 units
+constexpr size_t kFirstSixteenthBin = kFirstQuarterBin + (kSixteenthFrom - kQuarterFrom) / 4;  // 16 units
+constexpr size_t kFirstWholeBin = kFirstSixteenthBin + (kWholeFrom - kSixteenthFrom) / 16;     // 64 units
+
+size_t bin_of_units(uint64_t u) {
+  if (u < kQuarterFrom) return u;
+  if (u < kSixteenthFrom) return kFirstQuarterBin + (u - kQuarterFrom) / 4;
+  if (u < kWholeFrom) return kFirstSixteenthBin + (u - kSixteenthFrom) / 16;
+  return kFirstWholeBin + (u - kWholeFrom) / 64;
+}
+
+}  // namespace
+
+size_t CapacityCurve::bin_of(double y) {
+  // Far beyond any expert count: saturate instead of overflowing the conversion.
+  return bin_of_units(static_cast<uint64_t>(std::clamp(y * kUnits, 0.0, 1e15)));
+}
+
+double CapacityCurve::boundary(size_t bin) {
+  uint64_t units = bin;
+  if (bin >= kFirstWholeBin)
+    units = kWholeFrom + (bin - kFirstWholeBin) * 64;
+  else if (bin >= kFirstSixteenthBin)
+    units = kSixteenthFrom + (bin - kFirstSixteenthBin) * 16;
+  else if (bin >= kFirstQuarterBin)
+    units = kQuarterFrom + (bin - kFirstQuarterBin) * 4;
+  return static_cast<double>(units) / kUnits;
+}
+
+void CapacityCurve::grow(size_t bins) {
+  if (bins <= weight_.size()) return;
+  weight_.resize(bins, 0.0);
+  tokens_.resize(bins, 0.0);
+}
+
 void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
   uint64_t total = 0;
   uint32_t largest = 0;
@@ -14,15 +55,12 @@ void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
   }
   if (total == 0) return;
   const double mean = static_cast<double>(total) / static_cast<double>(counts.size());
-  const auto bin_of = [&](uint32_t c) { return static_cast<size_t>(static_cast<double>(c) / mean * kStepsPerUnit); };
+  const double per_token = static_cast<double>(counts.size()) / static_cast<double>(total);  // y of one token
   // Sized once for the largest count, so the loop below only adds.
-  if (const size_t top = bin_of(largest); top >= weight_.size()) {
-    weight_.resize(top + 1, 0.0);
-    tokens_.resize(top + 1, 0.0);
-  }
+  grow(bin_of(largest * per_token) + 1);
   for (uint32_t c : counts) {
     if (c == 0) continue;
-    const size_t bin = bin_of(c);
+    const size_t bin = bin_of(c * per_token);
     weight_[bin] += mean;
     tokens_[bin] += c;
   }
@@ -30,10 +68,7 @@ void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
 }
 
 void CapacityCurve::merge(const CapacityCurve& other) {
-  if (other.weight_.size() > weight_.size()) {
-    weight_.resize(other.weight_.size(), 0.0);
-    tokens_.resize(other.tokens_.size(), 0.0);
-  }
+  grow(other.weight_.size());
   for (size_t k = 0; k < other.weight_.size(); ++k) {
     weight_[k] += other.weight_[k];
     tokens_[k] += other.tokens_[k];
@@ -41,10 +76,24 @@ void CapacityCurve::merge(const CapacityCurve& other) {
   assignments_ += other.assignments_;
 }
 
+std::vector<CapacityCurve::Bin> CapacityCurve::bins() const {
+  std::vector<Bin> out;
+  for (size_t k = 0; k < weight_.size(); ++k)
+    if (tokens_[k] != 0) out.push_back({k, weight_[k], tokens_[k]});
+  return out;
+}
+
+void CapacityCurve::add_bin(const Bin& bin) {
+  grow(bin.index + 1);
+  weight_[bin.index] += bin.weight;
+  tokens_[bin.index] += bin.tokens;
+  assignments_ += bin.tokens;  // every assignment is in some bin (zero loads add nothing)
+}
+
 double CapacityCurve::dropped_at(double factor) const {
   // Loads in bins at or above the factor's bin lose (load - capacity); those below lose none.
-  const auto first = static_cast<size_t>(std::max(0.0, std::floor(factor * kStepsPerUnit)));
-  const double c = static_cast<double>(first) / kStepsPerUnit;
+  const size_t first = bin_of(std::max(0.0, factor));
+  const double c = boundary(first);
   double dropped = 0;
   for (size_t k = first; k < weight_.size(); ++k) dropped += tokens_[k] - c * weight_[k];
   return std::max(0.0, dropped);
@@ -53,13 +102,13 @@ double CapacityCurve::dropped_at(double factor) const {
 double CapacityCurve::factor_for_drop_fraction(double fraction) const {
   if (assignments_ == 0) return 0;
   const double allowed = fraction * assignments_;
-  // Walk down from the top bin: drops at boundary k are sum over bins >= k of tokens - k/S w.
+  // Walk down from the top bin: drops at boundary(k) are the sum over bins >= k of
+  // tokens - boundary(k) × weight.
   double weight_above = 0, tokens_above = 0;
   for (size_t k = weight_.size(); k-- > 0;) {
     weight_above += weight_[k];
     tokens_above += tokens_[k];
-    const double c = static_cast<double>(k) / kStepsPerUnit;
-    if (tokens_above - c * weight_above > allowed * (1 + 1e-12)) return static_cast<double>(k + 1) / kStepsPerUnit;
+    if (tokens_above - boundary(k) * weight_above > allowed * (1 + 1e-12)) return boundary(k + 1);
   }
   return 0;
 }

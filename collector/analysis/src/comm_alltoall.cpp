@@ -8,31 +8,6 @@ namespace moeprof::analysis {
 
 namespace {
 
-class StatsAccumulator {
- public:
-  void add(const store::AllToAllEvent& e) {
-    AllToAllStats& s = stats_[{e.layer, e.phase}];
-    s.count += 1;
-    s.total_ns += e.end_ns - e.start_ns;
-    for (const auto& p : e.peers) {
-      s.bytes_sent += p.send_bytes;
-      if (p.peer != e.rank) s.network_bytes_sent += p.send_bytes;
-    }
-  }
-  std::vector<AllToAllStats> finish() {
-    std::vector<AllToAllStats> out;
-    for (auto& [key, s] : stats_) {
-      s.layer = key.first;
-      s.phase = key.second;
-      out.push_back(s);
-    }
-    return out;
-  }
-
- private:
-  std::map<std::pair<int32_t, wire::Phase>, AllToAllStats> stats_;
-};
-
 class MatrixAccumulator {
  public:
   explicit MatrixAccumulator(std::optional<wire::Phase> phase) : phase_(phase) {}
@@ -60,18 +35,46 @@ class MatrixAccumulator {
 
 }  // namespace
 
+void AllToAllStatsAccumulator::add(const store::AllToAllEvent& e) {
+  AllToAllStats& s = stats_[{e.layer, e.phase}];
+  s.count += 1;
+  s.total_ns += e.end_ns - e.start_ns;
+  for (const auto& p : e.peers) {
+    s.bytes_sent += p.send_bytes;
+    if (p.peer != e.rank) s.network_bytes_sent += p.send_bytes;
+  }
+}
+
+void AllToAllStatsAccumulator::add(const AllToAllStats& part) {
+  AllToAllStats& s = stats_[{part.layer, part.phase}];
+  s.count += part.count;
+  s.total_ns += part.total_ns;
+  s.bytes_sent += part.bytes_sent;
+  s.network_bytes_sent += part.network_bytes_sent;
+}
+
+std::vector<AllToAllStats> AllToAllStatsAccumulator::finish() const {
+  std::vector<AllToAllStats> out;
+  for (const auto& [key, stats] : stats_) {
+    AllToAllStats& s = out.emplace_back(stats);
+    s.layer = key.first;
+    s.phase = key.second;
+  }
+  return out;
+}
+
 double AllToAllStats::bandwidth_bytes_per_s() const {
   return total_ns > 0 ? static_cast<double>(network_bytes_sent) * 1e9 / static_cast<double>(total_ns) : 0.0;
 }
 
 std::vector<AllToAllStats> all_to_all_stats(const std::vector<store::AllToAllEvent>& events) {
-  StatsAccumulator acc;
+  AllToAllStatsAccumulator acc;
   for (const auto& e : events) acc.add(e);
   return acc.finish();
 }
 
 std::vector<AllToAllStats> all_to_all_stats(const store::Reader& reader, const store::Filter& filter) {
-  StatsAccumulator acc;
+  AllToAllStatsAccumulator acc;
   reader.for_each_all_to_all(filter, [&](const store::AllToAllEvent& e) { acc.add(e); });
   return acc.finish();
 }

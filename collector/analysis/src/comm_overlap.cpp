@@ -22,56 +22,79 @@ struct RankUnions {
   IntervalUnion steps;
 };
 
-// Accumulates the unions of every rank, then turns them into stats.
-class Accumulator {
- public:
-  explicit Accumulator(const store::Filter& window)
-      : begin_(window.time_begin_ns.value_or(std::numeric_limits<int64_t>::min())),
-        end_(window.time_end_ns.value_or(std::numeric_limits<int64_t>::max())) {}
-
-  void add(const store::AllToAllEvent& e) {
-    RankUnions& r = ranks_[e.rank];
-    r.total.comm.add(clip(e.start_ns, e.end_ns));
-    r.layers[e.layer].comm.add(clip(e.start_ns, e.end_ns));
-  }
-  void add(const store::ComputeSpan& s) {
-    RankUnions& r = ranks_[s.rank];
-    r.total.compute.add(clip(s.start_ns, s.end_ns));
-    r.layers[s.layer].compute.add(clip(s.start_ns, s.end_ns));
-  }
-  void add(const store::StepSpan& s) { ranks_[s.rank].steps.add(clip(s.start_ns, s.end_ns)); }
-
-  std::vector<RankOverlap> finish() {
-    std::vector<RankOverlap> out;
-    for (auto& [rank, r] : ranks_) {
-      RankOverlap ro;
-      ro.rank = rank;
-      const int64_t step_ns = r.steps.length();
-      ro.total = stats(r.total, step_ns);
-      for (auto& [layer, u] : r.layers) ro.layers.push_back({layer, stats(u, step_ns)});
-      out.push_back(std::move(ro));
-    }
-    return out;
-  }
-
- private:
-  Interval clip(int64_t start_ns, int64_t end_ns) const { return {std::max(start_ns, begin_), std::min(end_ns, end_)}; }
-
-  static OverlapStats stats(Unions& u, int64_t step_ns) {
-    OverlapStats s;
-    s.comm_ns = u.comm.length();
-    s.compute_ns = u.compute.length();
-    s.overlapped_ns = intersection_length(u.comm.merged(), u.compute.merged());
-    s.exposed_comm_ns = s.comm_ns - s.overlapped_ns;
-    s.step_ns = step_ns;
-    return s;
-  }
-
-  int64_t begin_, end_;
-  std::map<int32_t, RankUnions> ranks_;
-};
+OverlapStats stats(Unions& u, int64_t step_ns) {
+  OverlapStats s;
+  s.comm_ns = u.comm.length();
+  s.compute_ns = u.compute.length();
+  s.overlapped_ns = intersection_length(u.comm.merged(), u.compute.merged());
+  s.exposed_comm_ns = s.comm_ns - s.overlapped_ns;
+  s.step_ns = step_ns;
+  return s;
+}
 
 }  // namespace
+
+struct OverlapAccumulator::State {
+  int64_t begin, end;
+  std::map<int32_t, RankUnions> ranks;
+  Interval clip(int64_t start_ns, int64_t end_ns) const { return {std::max(start_ns, begin), std::min(end_ns, end)}; }
+};
+
+OverlapAccumulator::OverlapAccumulator(const store::Filter& window)
+    : state_(new State{window.time_begin_ns.value_or(std::numeric_limits<int64_t>::min()),
+                       window.time_end_ns.value_or(std::numeric_limits<int64_t>::max()),
+                       {}}) {}
+OverlapAccumulator::~OverlapAccumulator() = default;
+OverlapAccumulator::OverlapAccumulator(OverlapAccumulator&&) noexcept = default;
+OverlapAccumulator& OverlapAccumulator::operator=(OverlapAccumulator&&) noexcept = default;
+
+void OverlapAccumulator::add(const store::AllToAllEvent& e) {
+  RankUnions& r = state_->ranks[e.rank];
+  const Interval span = state_->clip(e.start_ns, e.end_ns);
+  r.total.comm.add(span);
+  r.layers[e.layer].comm.add(span);
+}
+
+void OverlapAccumulator::add(const store::ComputeSpan& s) {
+  RankUnions& r = state_->ranks[s.rank];
+  const Interval span = state_->clip(s.start_ns, s.end_ns);
+  r.total.compute.add(span);
+  r.layers[s.layer].compute.add(span);
+}
+
+void OverlapAccumulator::add(const store::StepSpan& s) { state_->ranks[s.rank].steps.add(state_->clip(s.start_ns, s.end_ns)); }
+
+std::vector<RankOverlap> OverlapAccumulator::finish() {
+  std::vector<RankOverlap> out;
+  for (auto& [rank, r] : state_->ranks) {
+    RankOverlap ro;
+    ro.rank = rank;
+    const int64_t step_ns = r.steps.length();
+    ro.total = stats(r.total, step_ns);
+    for (auto& [layer, u] : r.layers) ro.layers.push_back({layer, stats(u, step_ns)});
+    out.push_back(std::move(ro));
+  }
+  return out;
+}
+
+void RankOverlap::merge(const RankOverlap& other) {
+  total += other.total;
+  std::vector<LayerOverlap> merged;
+  merged.reserve(layers.size() + other.layers.size());
+  auto a = layers.cbegin();
+  auto b = other.layers.cbegin();
+  while (a != layers.cend() || b != other.layers.cend()) {
+    if (b == other.layers.cend() || (a != layers.cend() && a->layer < b->layer)) {
+      merged.push_back(*a++);
+    } else if (a == layers.cend() || b->layer < a->layer) {
+      merged.push_back(*b++);
+    } else {
+      merged.push_back(*a++);
+      merged.back().stats += (b++)->stats;
+    }
+  }
+  layers = std::move(merged);
+}
 
 double OverlapStats::overlap() const { return ratio(overlapped_ns, comm_ns); }
 double OverlapStats::comm_share() const { return ratio(comm_ns, step_ns); }
@@ -89,7 +112,7 @@ OverlapStats& OverlapStats::operator+=(const OverlapStats& other) {
 std::vector<RankOverlap> compute_overlap(const std::vector<store::AllToAllEvent>& all_to_alls,
                                          const std::vector<store::ComputeSpan>& compute,
                                          const std::vector<store::StepSpan>& steps, const store::Filter& window) {
-  Accumulator acc(window);
+  OverlapAccumulator acc(window);
   for (const auto& e : all_to_alls) acc.add(e);
   for (const auto& s : compute) acc.add(s);
   for (const auto& s : steps) acc.add(s);
@@ -97,7 +120,7 @@ std::vector<RankOverlap> compute_overlap(const std::vector<store::AllToAllEvent>
 }
 
 std::vector<RankOverlap> compute_overlap(const store::Reader& reader, const store::Filter& filter) {
-  Accumulator acc(filter);
+  OverlapAccumulator acc(filter);
   reader.for_each_all_to_all(filter, [&](const store::AllToAllEvent& e) { acc.add(e); });
   reader.for_each_compute_span(filter, [&](const store::ComputeSpan& s) { acc.add(s); });
   for (const auto& s : reader.steps(filter)) acc.add(s);

@@ -61,6 +61,24 @@ class Accumulator {
 
 }  // namespace
 
+void Stragglers::merge(const Stragglers& other) {
+  instances += other.instances;
+  std::map<int32_t, RankStraggling> by_rank;
+  const auto add = [&](const std::vector<RankStraggling>& list) {
+    for (const RankStraggling& r : list) {
+      RankStraggling& sum = by_rank[r.rank];
+      sum.rank = r.rank;
+      sum.instances += r.instances;
+      sum.times_last += r.times_last;
+      sum.wait_caused_ns += r.wait_caused_ns;
+    }
+  };
+  add(ranks);
+  add(other.ranks);
+  ranks.clear();
+  for (const auto& [rank, r] : by_rank) ranks.push_back(r);
+}
+
 Stragglers find_stragglers(const std::vector<store::AllToAllEvent>& events, std::optional<wire::Phase> phase) {
   std::vector<const store::AllToAllEvent*> ordered;
   ordered.reserve(events.size());

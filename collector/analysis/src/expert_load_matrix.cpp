@@ -11,13 +11,21 @@ void ExpertLoadMatrix::resize(int32_t layers, int32_t experts) {
   for (auto& row : tokens) row.resize(static_cast<size_t>(num_experts), 0.0);
 }
 
-void ExpertLoadMatrix::add(int32_t layer, std::span<const uint32_t> counts) {
+namespace {
+
+template <class Count>
+void add_row(ExpertLoadMatrix& m, int32_t layer, std::span<const Count> counts) {
   if (layer < 0) return;
-  if (layer >= num_layers || counts.size() > static_cast<size_t>(num_experts))
-    resize(layer + 1, static_cast<int32_t>(counts.size()));
-  auto& row = tokens[static_cast<size_t>(layer)];
-  for (size_t e = 0; e < counts.size(); ++e) row[e] += counts[e];
+  if (layer >= m.num_layers || counts.size() > static_cast<size_t>(m.num_experts))
+    m.resize(layer + 1, static_cast<int32_t>(counts.size()));
+  auto& row = m.tokens[static_cast<size_t>(layer)];
+  for (size_t e = 0; e < counts.size(); ++e) row[e] += static_cast<double>(counts[e]);
 }
+
+}  // namespace
+
+void ExpertLoadMatrix::add(int32_t layer, std::span<const uint32_t> counts) { add_row(*this, layer, counts); }
+void ExpertLoadMatrix::add(int32_t layer, std::span<const uint64_t> counts) { add_row(*this, layer, counts); }
 
 namespace {
 

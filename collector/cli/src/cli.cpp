@@ -87,7 +87,7 @@ const Command kCommands[] = {
      "  --weight-bytes B   bytes per expert weight for memory per rank (default 2: bf16)\n"},
     {"synth", synth_command, "write a synthetic trace of a simulated MoE job",
      "usage: moeprof synth --shape NAME --ranks N --steps N [--tokens N] [--skew zipf:S]\n"
-     "                     [--routing] [--seed N] -o FILE.db\n"
+     "                     [--routing] [--no-summaries] [--seed N] -o FILE.db\n"
      "       moeprof synth --list-shapes\n"
      "\n"
      "  --shape NAME     model shape preset (see --list-shapes)\n"
@@ -96,6 +96,7 @@ const Command kCommands[] = {
      "  --tokens N       tokens each rank routes per step and layer (default 4096)\n"
      "  --skew zipf:S    Zipf(S) expert popularity (default: uniform)\n"
      "  --routing        also write full router decisions\n"
+     "  --no-summaries   leave out the window summaries (as a trace of an older moeprof)\n"
      "  --seed N         random seed (default 1)\n"
      "  -o, --output     the trace to create (never overwritten)\n"},
 };

@@ -9,6 +9,7 @@
 
 #include "child_process.h"
 #include "commands.h"
+#include "moeprof/analysis/window_summariser.h"
 #include "moeprof/cli/run_setup.h"
 #include "moeprof/ingest/collector.h"
 #include "moeprof/store/writer.h"
@@ -64,7 +65,7 @@ std::unique_ptr<store::Writer> create_trace(const std::string& path, bool force,
     }
     if (!remove_trace_files(path, error)) return nullptr;
   }
-  return store::Writer::create(path, error);
+  return store::Writer::create(path, error, analysis::make_window_summariser());
 }
 
 void discard_trace(std::unique_ptr<store::Writer> writer, const std::string& path) {

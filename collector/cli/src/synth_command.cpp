@@ -27,7 +27,8 @@ double parse_skew(const std::string& text) {
 int synth_command(Args args, const Io& io) {
   static const OptionSpec kSpecs[] = {
       kHelpOption,       {"shape", 0, true},    {"ranks", 0, true}, {"steps", 0, true},    {"tokens", 0, true},
-      {"skew", 0, true}, {"routing", 0, false}, {"seed", 0, true},  {"output", 'o', true}, {"list-shapes", 0, false}};
+      {"skew", 0, true},   {"routing", 0, false},     {"no-summaries", 0, false},
+      {"seed", 0, true},   {"output", 'o', true}, {"list-shapes", 0, false}};
   const ParsedArgs parsed = parse_args("synth", kSpecs, args);
   if (print_help_if_asked(parsed, "synth", io)) return kExitOk;
   if (!parsed.positionals.empty()) throw UsageError("synth", "unexpected argument '" + parsed.positionals[0] + "'");
@@ -51,6 +52,7 @@ int synth_command(Args args, const Io& io) {
   if (auto seed = parsed.value("seed"))
     options.seed = static_cast<uint64_t>(parse_integer("synth", "--seed", *seed, 0, INT64_MAX));
   options.routing = parsed.has("routing");
+  options.summaries = !parsed.has("no-summaries");
   const std::string path = *parsed.value("output");
   if (path.empty()) throw UsageError("synth", "option --output needs a file name");
 

@@ -1,9 +1,13 @@
 #include <algorithm>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <map>
 #include <set>
 
 #include "moeprof/analysis/capacity.h"
 #include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/window_summary.h"
 #include "moeprof/analysis/placement_suggestion.h"
 #include "moeprof/analysis/rank_load.h"
 #include "moeprof/models/presets.h"
@@ -27,6 +31,252 @@ std::vector<store::Filter> window_filters(const Options& o) {
   return out;
 }
 
+// A summary row whose data does not decode means a corrupt file.
+void check_decoded(bool ok, const store::Reader& reader, const store::SummaryRow& row) {
+  if (!ok)
+    throw store::Error(reader.path() + ": corrupt summary row (kind " + std::to_string(static_cast<int>(row.kind)) +
+                       ", rank " + std::to_string(row.rank) + ", window " + std::to_string(row.window) +
+                       "): its data does not decode");
+}
+
+// The window's steps that hold expert load, and where each falls: its point of the
+// load-over-time chart, and the earlier or later half for the trend (the middle step of an
+// odd count is in neither, as analysis::load_trend has it). Up to kTrendPoints steps, a
+// point is a step; beyond, a point is a run of whole summary windows, so that it can be
+// read from their summaries.
+class StepLayout {
+ public:
+  StepLayout(std::vector<int64_t> steps, int64_t window_steps) : steps_(std::move(steps)), window_steps_(window_steps) {
+    half_ = steps_.size() / 2;
+    per_step_ = steps_.size() <= Report::kTrendPoints;
+    for (int64_t step : steps_) {
+      const int64_t w = analysis::window_of(step, window_steps_);
+      if (windows_.empty() || windows_.back() != w) windows_.push_back(w);
+    }
+    points_ = per_step_ ? steps_.size() : std::min(windows_.size(), Report::kTrendPoints);
+  }
+
+  const std::vector<int64_t>& steps() const { return steps_; }
+  size_t points() const { return points_; }
+  bool per_step() const { return per_step_; }
+  // Index of the first step at or after `step`.
+  size_t index(int64_t step) const {
+    return static_cast<size_t>(std::lower_bound(steps_.begin(), steps_.end(), step) - steps_.begin());
+  }
+  size_t point_of_step(int64_t step) const {
+    return per_step_ ? index(step) : point_of_window(analysis::window_of(step, window_steps_));
+  }
+  size_t point_of_window(int64_t window) const {
+    const auto i = static_cast<size_t>(std::lower_bound(windows_.begin(), windows_.end(), window) - windows_.begin());
+    return i * points_ / windows_.size();
+  }
+  bool earlier(size_t index) const { return index < half_; }
+  bool later(size_t index) const { return index >= steps_.size() - half_; }
+  // The steps [first, last] of a point.
+  std::pair<int64_t, int64_t> point_steps(size_t p) const {
+    if (per_step_) return {steps_[p], steps_[p]};
+    const size_t first_window = (p * windows_.size() + points_ - 1) / points_;
+    const size_t end_window = ((p + 1) * windows_.size() + points_ - 1) / points_;
+    const int64_t first = index(windows_[first_window] * window_steps_);
+    const int64_t end = index((windows_[end_window - 1] + 1) * window_steps_);
+    return {steps_[static_cast<size_t>(first)], steps_[static_cast<size_t>(end) - 1]};
+  }
+
+ private:
+  std::vector<int64_t> steps_;
+  int64_t window_steps_;
+  std::vector<int64_t> windows_;  // distinct windows of the steps, ascending
+  size_t half_ = 0, points_ = 0;
+  bool per_step_ = true;
+};
+
+// Expert load, drops and capacity over the window, also per point and per half.
+struct LoadPass {
+  analysis::ExpertLoadMatrix load, drops, earlier, later;
+  std::vector<analysis::ExpertLoadMatrix> by_point;
+  std::map<int32_t, analysis::CapacityCurve> layer_capacity;
+};
+
+// All-to-all statistics, overlap and stragglers over the window.
+struct CommPass {
+  analysis::AllToAllStatsAccumulator all_to_all;
+  std::vector<analysis::RankOverlap> overlap;
+  analysis::Stragglers stragglers;
+};
+
+// Reads expert load, drops and capacity: whole summarised windows from their summaries
+// (unless `cover` is empty), the rest from the rows.
+LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>& filters,
+                   const analysis::SummaryCover& cover, const StepLayout& layout,
+                   const std::function<bool(int32_t)>& selected, const std::optional<store::ModelShape>& model) {
+  LoadPass p;
+  p.by_point.resize(layout.points());
+  if (model) {
+    for (analysis::ExpertLoadMatrix* m : {&p.load, &p.drops, &p.earlier, &p.later}) m->resize(model->num_layers, model->num_experts);
+    for (analysis::ExpertLoadMatrix& m : p.by_point) m.resize(model->num_layers, model->num_experts);
+  }
+  // One step's rows (of the rows read directly, or of a window split between the halves).
+  const auto add_to_halves = [&](const store::ExpertLoad& l) {
+    const size_t index = layout.index(l.step);
+    if (layout.earlier(index)) p.earlier.add(l.layer, l.counts);
+    if (layout.later(index)) p.later.add(l.layer, l.counts);
+  };
+  for (const store::Filter& range : filters)
+    for (const store::Filter& f : cover.uncovered(range)) {
+      reader.for_each_expert_load(f, [&](const store::ExpertLoad& l) {
+        if (!selected(l.layer) || l.layer < 0) return;
+        p.load.add(l.layer, l.counts);
+        p.layer_capacity[l.layer].add_batch(l.counts);
+        p.by_point[layout.point_of_step(l.step)].add(l.layer, l.counts);
+        add_to_halves(l);
+      });
+      reader.for_each_expert_drops(f, [&](const store::ExpertLoad& l) {
+        if (selected(l.layer) && l.layer >= 0) p.drops.add(l.layer, l.counts);
+      });
+    }
+  if (cover.empty()) return p;
+
+  const int64_t w_steps = cover.window_steps;
+  std::set<int64_t> split;  // windows with steps in both halves, or in one and the middle
+  std::vector<analysis::LayerCounts> layers;
+  reader.for_each_summary(store::SummaryKind::kExpertLoad, cover.first_window, cover.end_window,
+                          [&](const store::SummaryRow& row) {
+                            layers.clear();
+                            check_decoded(analysis::summary_codec::decode_counts(row.data, &layers), reader, row);
+                            const size_t first = layout.index(row.window * w_steps);
+                            const size_t end = layout.index((row.window + 1) * w_steps);
+                            if (first == end) return;  // no steps with load (cannot be: the summary came from them)
+                            const bool earlier = layout.earlier(end - 1), later = layout.later(first);
+                            if (!earlier && !later && (layout.earlier(first) || layout.later(end - 1))) split.insert(row.window);
+                            analysis::ExpertLoadMatrix& point = p.by_point[layout.point_of_window(row.window)];
+                            for (const analysis::LayerCounts& l : layers) {
+                              if (!selected(l.layer) || l.layer < 0) continue;
+                              p.load.add(l.layer, l.counts);
+                              point.add(l.layer, l.counts);
+                              if (earlier) p.earlier.add(l.layer, l.counts);
+                              if (later) p.later.add(l.layer, l.counts);
+                            }
+                          });
+  for (int64_t w : split) {
+    store::Filter f;
+    f.step_begin = w * w_steps;
+    f.step_end = (w + 1) * w_steps;
+    reader.for_each_expert_load(f, [&](const store::ExpertLoad& l) {
+      if (selected(l.layer) && l.layer >= 0) add_to_halves(l);
+    });
+  }
+  reader.for_each_summary(store::SummaryKind::kExpertDrops, cover.first_window, cover.end_window,
+                          [&](const store::SummaryRow& row) {
+                            layers.clear();
+                            check_decoded(analysis::summary_codec::decode_counts(row.data, &layers), reader, row);
+                            for (const analysis::LayerCounts& l : layers)
+                              if (selected(l.layer) && l.layer >= 0) p.drops.add(l.layer, l.counts);
+                          });
+  std::map<int32_t, analysis::CapacityCurve> curves;
+  reader.for_each_summary(store::SummaryKind::kCapacity, cover.first_window, cover.end_window,
+                          [&](const store::SummaryRow& row) {
+                            check_decoded(analysis::summary_codec::decode_capacity(row.data, &curves), reader, row);
+                          });
+  for (const auto& [layer, curve] : curves)
+    if (selected(layer) && layer >= 0) p.layer_capacity[layer].merge(curve);
+  return p;
+}
+
+// One rank's part of the window's time: a summarised window, or the rows read directly.
+struct TimePiece {
+  int64_t first_start_ns, last_end_ns;
+};
+
+// Reads all-to-alls, compute spans and steps: whole summarised windows from their summaries
+// (unless `cover` is empty), the rest from the rows. Empty when the pieces of a rank overlap
+// in time, so that their overlap does not add up: the caller then reads everything.
+std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector<store::Filter>& filters,
+                                  const analysis::SummaryCover& cover,
+                                  const std::function<bool(int32_t)>& selected) {
+  CommPass p;
+  std::map<int32_t, analysis::RankOverlap> by_rank;
+  std::map<int32_t, std::vector<TimePiece>> pieces;
+  bool adds_up = true;
+  if (!cover.empty()) {
+    std::set<std::pair<int32_t, int64_t>> seen;
+    analysis::WindowOverlap part;
+    reader.for_each_summary(store::SummaryKind::kOverlap, cover.first_window, cover.end_window,
+                            [&](const store::SummaryRow& row) {
+                              check_decoded(analysis::summary_codec::decode_overlap(row.data, &part), reader, row);
+                              if (!seen.insert({row.rank, row.window}).second) adds_up = false;  // a late second row
+                              pieces[row.rank].push_back({part.first_start_ns, part.last_end_ns});
+                              part.overlap.rank = row.rank;
+                              auto [it, inserted] = by_rank.try_emplace(row.rank, part.overlap);
+                              if (!inserted) it->second.merge(part.overlap);
+                            });
+    std::set<int64_t> straggler_windows;
+    reader.for_each_summary(store::SummaryKind::kStragglers, cover.first_window, cover.end_window,
+                            [&](const store::SummaryRow& row) {
+                              check_decoded(analysis::summary_codec::decode_stragglers(row.data, &p.stragglers), reader, row);
+                              if (!straggler_windows.insert(row.window).second) adds_up = false;
+                            });
+    reader.for_each_summary(store::SummaryKind::kAllToAll, cover.first_window, cover.end_window,
+                            [&](const store::SummaryRow& row) {
+                              check_decoded(analysis::summary_codec::decode_all_to_all(row.data, &p.all_to_all), reader, row);
+                            });
+    if (!adds_up) return std::nullopt;
+  }
+
+  // The rest, one piece per rank per range read.
+  std::vector<store::AllToAllEvent> arrivals;  // without peer bytes: only their starts matter
+  for (const store::Filter& range : filters)
+    for (const store::Filter& f : cover.uncovered(range)) {
+      analysis::OverlapAccumulator overlap;
+      std::map<int32_t, TimePiece> bounds;
+      const auto note = [&](int32_t rank, int64_t start_ns, int64_t end_ns) {
+        auto [it, inserted] = bounds.try_emplace(rank, TimePiece{start_ns, end_ns});
+        it->second.first_start_ns = std::min(it->second.first_start_ns, start_ns);
+        it->second.last_end_ns = std::max(it->second.last_end_ns, end_ns);
+      };
+      reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) {
+        if (!selected(e.layer)) return;
+        p.all_to_all.add(e);
+        overlap.add(e);
+        note(e.rank, e.start_ns, e.end_ns);
+        store::AllToAllEvent& a = arrivals.emplace_back();
+        a.rank = e.rank;
+        a.step = e.step;
+        a.layer = e.layer;
+        a.phase = e.phase;
+        a.start_ns = e.start_ns;
+        a.end_ns = e.end_ns;
+      });
+      reader.for_each_compute_span(f, [&](const store::ComputeSpan& s) {
+        if (!selected(s.layer)) return;
+        overlap.add(s);
+        note(s.rank, s.start_ns, s.end_ns);
+      });
+      for (const store::StepSpan& s : reader.steps(f)) {
+        overlap.add(s);
+        note(s.rank, s.start_ns, s.end_ns);
+      }
+      for (const analysis::RankOverlap& r : overlap.finish()) {
+        auto [it, inserted] = by_rank.try_emplace(r.rank, r);
+        if (!inserted) it->second.merge(r);
+      }
+      for (const auto& [rank, piece] : bounds) pieces[rank].push_back(piece);
+    }
+  p.stragglers.merge(analysis::find_stragglers(arrivals));
+
+  // Unions of pieces add up only where the pieces do not overlap in time.
+  for (auto& [rank, list] : pieces) {
+    std::sort(list.begin(), list.end(),
+              [](const TimePiece& a, const TimePiece& b) { return a.first_start_ns < b.first_start_ns; });
+    int64_t reached = std::numeric_limits<int64_t>::min();
+    for (const TimePiece& piece : list) {
+      if (piece.first_start_ns < reached) return std::nullopt;
+      reached = std::max(reached, piece.last_end_ns);
+    }
+  }
+  for (auto& [rank, r] : by_rank) p.overlap.push_back(std::move(r));
+  return p;
+}
+
 }  // namespace
 
 Report build_report(const store::Reader& reader, const Options& options, const Progress& progress) {
@@ -41,9 +291,9 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   const auto selected = [&](int32_t layer) { return layer_set.empty() || layer_set.contains(layer); };
   const std::vector<store::Filter> filters = window_filters(options);
 
-  // Where each step of the window falls: its run of the load-over-time chart, and whether it
-  // is in the earlier or the later half for the trend (the middle step of an odd count is in
-  // neither, as analysis::load_trend has it).
+  // Window summaries answer questions about all ranks; a selection of ranks reads the rows.
+  const analysis::SummaryCover cover =
+      options.ranks.empty() ? analysis::summary_cover(reader, options.step_begin, options.step_end) : analysis::SummaryCover{};
   std::vector<int64_t> window_steps;
   for (const store::Filter& f : filters) {
     const std::vector<int64_t> s = reader.expert_load_steps(f);
@@ -51,50 +301,27 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   }
   std::sort(window_steps.begin(), window_steps.end());
   window_steps.erase(std::unique(window_steps.begin(), window_steps.end()), window_steps.end());
-  const size_t n_steps = window_steps.size(), half = n_steps / 2;
-  const size_t n_points = std::min(n_steps, Report::kTrendPoints);
-  const auto step_index = [&](int64_t step) {
-    return static_cast<size_t>(std::lower_bound(window_steps.begin(), window_steps.end(), step) - window_steps.begin());
-  };
-  const auto point_of = [&](size_t index) { return index * n_points / n_steps; };
+  const StepLayout layout(std::move(window_steps), cover.window_steps);
+  if (!layout.steps().empty()) {
+    r.first_step = layout.steps().front();
+    r.last_step = layout.steps().back();
+  }
 
-  // Expert load, drops and capacity, one pass over the window's expert-load rows.
-  analysis::ExpertLoadMatrix load, drops, earlier, later;
-  std::vector<analysis::ExpertLoadMatrix> by_point(n_points);
-  if (r.model) {
-    for (analysis::ExpertLoadMatrix* m : {&load, &drops, &earlier, &later}) m->resize(r.model->num_layers, r.model->num_experts);
-    for (analysis::ExpertLoadMatrix& m : by_point) m.resize(r.model->num_layers, r.model->num_experts);
-  }
+  // Expert load, drops and capacity. One point per step reads rows (few steps: cheap).
+  report_progress("expert load", 0, 1);
+  analysis::SummaryCover load_cover = cover;
+  if (layout.per_step()) load_cover.end_window = load_cover.first_window;
+  LoadPass pass = load_pass(reader, filters, load_cover, layout, selected, r.model);
+  analysis::ExpertLoadMatrix& load = pass.load;
+  for (analysis::ExpertLoadMatrix* m : {&pass.drops, &pass.earlier, &pass.later}) m->resize(load.num_layers, load.num_experts);
   analysis::CapacityCurve capacity;
-  std::map<int32_t, analysis::CapacityCurve> layer_capacity;
-  for (size_t i = 0; i < filters.size(); ++i) {
-    report_progress("expert load", static_cast<int>(i), static_cast<int>(filters.size()));
-    reader.for_each_expert_load(filters[i], [&](const store::ExpertLoad& l) {
-      if (!selected(l.layer) || l.layer < 0) return;
-      load.add(l.layer, l.counts);
-      layer_capacity[l.layer].add_batch(l.counts);
-      const size_t index = step_index(l.step);
-      if (index < n_steps) {  // always: the steps came from the same rows
-        by_point[point_of(index)].add(l.layer, l.counts);
-        if (index < half) earlier.add(l.layer, l.counts);
-        if (index >= n_steps - half) later.add(l.layer, l.counts);
-      }
-      r.first_step = std::min(r.first_step.value_or(l.step), l.step);
-      r.last_step = std::max(r.last_step.value_or(l.step), l.step);
-    });
-    reader.for_each_expert_drops(filters[i], [&](const store::ExpertLoad& l) {
-      if (selected(l.layer) && l.layer >= 0) drops.add(l.layer, l.counts);
-    });
-  }
-  for (analysis::ExpertLoadMatrix* m : {&drops, &earlier, &later}) m->resize(load.num_layers, load.num_experts);
-  for (const auto& [layer, curve] : layer_capacity) capacity.merge(curve);
+  for (const auto& [layer, curve] : pass.layer_capacity) capacity.merge(curve);
   r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
-  for (size_t p = 0; p < n_points; ++p) {
-    analysis::ExpertLoadMatrix& m = by_point[p];
+  for (size_t p = 0; p < layout.points(); ++p) {
+    analysis::ExpertLoadMatrix& m = pass.by_point[p];
     m.resize(load.num_layers, load.num_experts);
     TrendPoint& point = r.over_time.emplace_back();
-    point.first_step = window_steps[(p * n_steps + n_points - 1) / n_points];
-    point.last_step = window_steps[((p + 1) * n_steps + n_points - 1) / n_points - 1];
+    std::tie(point.first_step, point.last_step) = layout.point_steps(p);
     int32_t layers_with_tokens = 0;
     for (int32_t layer = 0; layer < m.num_layers; ++layer) {
       if (!selected(layer)) continue;
@@ -127,27 +354,23 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     if (const models::ModelPreset* preset = models::find_model_preset(r.model->name))
       r.bytes_per_expert = analysis::expert_weight_bytes(preset->hidden_size, preset->expert_ffn, options.bytes_per_weight);
 
-  // Communication and its overlap with compute.
+  // Communication and its overlap with compute: from summaries where they add up (all ranks,
+  // all layers, windows apart in time), else from the rows.
   report_progress("communication", 0, 1);
-  std::vector<store::AllToAllEvent> all_to_alls;
-  std::vector<store::ComputeSpan> compute;
+  const bool comm_summaries = options.ranks.empty() && layer_set.empty();
+  std::optional<CommPass> comm =
+      comm_pass(reader, filters, comm_summaries ? cover : analysis::SummaryCover{}, selected);
+  if (!comm) comm = comm_pass(reader, filters, analysis::SummaryCover{}, selected);
+  r.comm = analysis::overlap_total(comm->overlap);
+  std::map<int32_t, analysis::OverlapStats> layer_comm;
+  for (const analysis::LayerOverlap& l : analysis::overlap_by_layer(comm->overlap)) layer_comm[l.layer] = l.stats;
+  r.all_to_all = comm->all_to_all.finish();
+  r.stragglers = comm->stragglers;
   std::vector<store::StepSpan> steps;
   for (const store::Filter& f : filters) {
-    reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) {
-      if (selected(e.layer)) all_to_alls.push_back(e);
-    });
-    reader.for_each_compute_span(f, [&](const store::ComputeSpan& s) {
-      if (selected(s.layer)) compute.push_back(s);
-    });
     const std::vector<store::StepSpan> rank_steps = reader.steps(f);
     steps.insert(steps.end(), rank_steps.begin(), rank_steps.end());
   }
-  const std::vector<analysis::RankOverlap> overlap = analysis::compute_overlap(all_to_alls, compute, steps);
-  r.comm = analysis::overlap_total(overlap);
-  std::map<int32_t, analysis::OverlapStats> layer_comm;
-  for (const analysis::LayerOverlap& l : analysis::overlap_by_layer(overlap)) layer_comm[l.layer] = l.stats;
-  r.all_to_all = analysis::all_to_all_stats(all_to_alls);
-  r.stragglers = analysis::find_stragglers(all_to_alls);
 
   // Per layer.
   for (int32_t layer = 0; layer < load.num_layers; ++layer) {
@@ -155,21 +378,21 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     LayerReport& lr = r.layers.emplace_back();
     lr.layer = layer;
     lr.load = analysis::load_stats(load.layer(layer));
-    for (double d : drops.layer(layer)) lr.dropped_tokens += d;
+    for (double d : pass.drops.layer(layer)) lr.dropped_tokens += d;
     if (static_cast<size_t>(layer) < ranks.overload_per_layer.size()) lr.overload_factor = ranks.overload_per_layer[layer];
-    if (auto it = layer_capacity.find(layer); it != layer_capacity.end())
+    if (auto it = pass.layer_capacity.find(layer); it != pass.layer_capacity.end())
       lr.capacity_factor = it->second.factor_for_drop_fraction(options.drop_target);
     if (auto it = layer_comm.find(layer); it != layer_comm.end()) lr.comm = it->second;
     lr.tokens_per_expert.assign(load.layer(layer).begin(), load.layer(layer).end());
     if (static_cast<size_t>(layer) < ranks.per_layer.size()) lr.tokens_per_rank = ranks.per_layer[layer];
-    lr.trend = analysis::load_trend(earlier.layer(layer), later.layer(layer));
+    lr.trend = analysis::load_trend(pass.earlier.layer(layer), pass.later.layer(layer));
     if (auto it = coactivation.find(layer); it != coactivation.end()) {
       lr.routed_tokens = it->second.tokens;
       lr.top_pairs = it->second.top_pairs(options.top_pairs);
     }
   }
   r.all_layers = analysis::load_stats(analysis::sum_over_layers(load));  // only selected layers hold load
-  r.trend = analysis::load_trend(analysis::sum_over_layers(earlier), analysis::sum_over_layers(later));
+  r.trend = analysis::load_trend(analysis::sum_over_layers(pass.earlier), analysis::sum_over_layers(pass.later));
 
   // Tokens per second: a layer routes each token top_k times; over the window's wall time.
   if (r.model && r.model->top_k > 0 && !steps.empty() && !r.layers.empty()) {

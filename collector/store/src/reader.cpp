@@ -131,6 +131,10 @@ std::string truncation(const std::string& path, int64_t file_size) {
 
 }  // namespace
 
+// Schema 2 lacks the summary table (added in 3); it reads like 3 without summaries.
+constexpr int kOldestReadableVersion = 2;
+constexpr int kFirstVersionWithSummaries = 3;
+
 // ---- Impl ---------------------------------------------------------------------------------
 
 void Reader::Impl::fail(std::string_view what) const {
@@ -197,9 +201,9 @@ std::string Reader::Impl::open() {
     if (version > store::schema_version())
       return "was written by a newer moeprof (schema " + std::to_string(version) + "; this build reads " +
              std::to_string(store::schema_version()) + ")";
-    if (version < store::schema_version())
+    if (version < kOldestReadableVersion)
       return "has schema version " + std::to_string(version) + ", which this build does not read (it reads " +
-             std::to_string(store::schema_version()) + ")";
+             std::to_string(kOldestReadableVersion) + " to " + std::to_string(store::schema_version()) + ")";
   } catch (const Error& e) {
     // Error's text already names the file; keep only what follows the path.
     return std::string("unreadable or corrupt trace: ") + (e.what() + path.size() + 2);
@@ -223,6 +227,7 @@ std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error
 }
 
 int Reader::schema_version() const { return impl_->version; }
+const std::string& Reader::path() const { return impl_->path; }
 
 RunInfo Reader::run() const {
   RunInfo run;
@@ -628,6 +633,37 @@ std::vector<GpuKernel> Reader::gpu_kernels(const Filter& filter) const {
     }
   });
   return out;
+}
+
+std::optional<SummaryInfo> Reader::summaries() const {
+  if (impl_->version < kFirstVersionWithSummaries) return std::nullopt;
+  const auto meta = [&](std::string_view key) {
+    return impl_->scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" + std::string(key) + "'");
+  };
+  const std::optional<int64_t> window_steps = meta(detail::kSummaryWindowStepsKey);
+  const std::optional<int64_t> complete_below = meta(detail::kSummariesCompleteBelowKey);
+  if (!window_steps || !complete_below) return std::nullopt;
+  if (*window_steps <= 0) impl_->corrupt("meta summary_window_steps is " + std::to_string(*window_steps));
+  return SummaryInfo{*window_steps, *complete_below};
+}
+
+void Reader::for_each_summary(SummaryKind kind, int64_t window_begin, int64_t window_end,
+                              const std::function<void(const SummaryRow&)>& fn) const {
+  if (impl_->version < kFirstVersionWithSummaries) return;
+  Query q{"SELECT rank, window_index, data FROM summary"};
+  q.where("kind = ?", {static_cast<int64_t>(kind)});
+  q.where("window_index >= ?", {window_begin});
+  q.where("window_index < ?", {window_end});
+  q.sql += " ORDER BY window_index, rank, rowid";
+  SummaryRow row;
+  row.kind = kind;
+  run_query(*impl_, q, "summary", [&](sqlite3_stmt* s) {
+    row.rank = sqlite3_column_int(s, 0);
+    row.window = sqlite3_column_int64(s, 1);
+    const wire::ByteSpan data = detail::column_blob(s, 2);
+    row.data.assign(data.begin(), data.end());
+    fn(row);
+  });
 }
 
 std::vector<DropCount> Reader::drops() const {

@@ -24,5 +24,9 @@ inline constexpr std::string_view kFormatValue = "moeprof-trace";
 // Meta rows `max_duration_ns.<table>` hold the longest span of that table, so a time-range
 // query can bound its index scan from below (start_ns >= begin - max duration).
 inline constexpr std::string_view kMaxDurationKeyPrefix = "max_duration_ns.";
+// Window summaries (schemas/trace.sql, "Summaries"): steps per window, and the window below
+// which every window is summarised. Traces written without summaries have neither.
+inline constexpr std::string_view kSummaryWindowStepsKey = "summary_window_steps";
+inline constexpr std::string_view kSummariesCompleteBelowKey = "summaries_complete_below";
 
 }  // namespace moeprof::store::detail

@@ -52,6 +52,7 @@ enum StatementId : int {
   kAddDrops,
   kInsertString,
   kSetMeta,
+  kInsertSummary,
   kStatementCount
 };
 
@@ -87,6 +88,7 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     " ON CONFLICT (process_id, source, reason) DO UPDATE SET count = count + excluded.count",
     "INSERT INTO string (value) VALUES (?)",
     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+    "INSERT INTO summary (kind, rank, window_index, data) VALUES (?, ?, ?, ?)",
 };
 
 // Tables whose rows are time spans; their longest span is kept in meta (see sqlite_handles.h).
@@ -185,10 +187,13 @@ struct Writer::Impl {
   // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
   std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
   std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
+  std::unique_ptr<Summariser> summariser;  // null: no summaries
+  std::vector<SummaryRow> summaries;
+  int64_t stored_complete_below = std::numeric_limits<int64_t>::min();
 
   ~Impl() {
     // A writer dropped without finalize() (the collector failed) still keeps what it recorded.
-    if (db && !closed && error.empty()) flush_chunks();
+    if (db && !closed && error.empty() && flush_chunks()) store_summaries(true);
     if (db && in_transaction) sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr);
   }
 
@@ -221,6 +226,13 @@ struct Writer::Impl {
     const std::string meta = std::string("INSERT INTO meta (key, value) VALUES ('") + std::string(detail::kFormatKey) +
                              "', '" + std::string(detail::kFormatValue) + "'), ('schema_version', '" +
                              std::to_string(schema_version()) + "'), ('created_by', 'moeprof " MOEPROF_VERSION "')";
+    // Readers use summaries only below this window (none yet).
+    const std::string summary_meta =
+        summariser ? "INSERT INTO meta (key, value) VALUES ('" + std::string(detail::kSummaryWindowStepsKey) + "', '" +
+                         std::to_string(summariser->window_steps()) + "'), ('" +
+                         std::string(detail::kSummariesCompleteBelowKey) + "', '" +
+                         std::to_string(std::numeric_limits<int64_t>::min()) + "')"
+                   : std::string();
     if (!exec(page_size.c_str(), "cannot set the page size") ||
         !exec("PRAGMA journal_mode = WAL", "cannot switch to WAL journal") ||
         !exec("PRAGMA synchronous = NORMAL", "cannot set synchronous mode") ||
@@ -228,7 +240,7 @@ struct Writer::Impl {
         !exec("PRAGMA journal_size_limit = 67108864", "cannot set the journal size limit") ||
         !exec("BEGIN", "cannot begin the schema transaction") ||
         !exec(schema.c_str(), "cannot create the trace schema") || !exec(meta.c_str(), "cannot write meta rows") ||
-        !exec("COMMIT", "cannot commit the trace schema"))
+        !exec(summary_meta.c_str(), "cannot write meta rows") || !exec("COMMIT", "cannot commit the trace schema"))
       return false;
     for (int i = 0; i < kStatementCount; ++i) {
       sqlite3_stmt* stmt = nullptr;
@@ -359,22 +371,46 @@ struct Writer::Impl {
     max_duration[table] = std::max(max_duration[table], saturating_sub(end_ns, start_ns));
   }
 
+  bool set_meta(std::string_view key, int64_t value) {
+    sqlite3_stmt* s = statements[kSetMeta].get();
+    const std::string text = std::to_string(value);
+    bind_text(s, 1, key);
+    bind_text(s, 2, text);
+    return step(kSetMeta, "cannot update meta");
+  }
+
   bool store_max_durations() {
     for (int t = 0; t < kSpanTableCount; ++t) {
       if (max_duration[t] == stored_max_duration[t]) continue;
-      sqlite3_stmt* s = statements[kSetMeta].get();
-      const std::string key = std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t];
-      const std::string value = std::to_string(max_duration[t]);
-      bind_text(s, 1, key);
-      bind_text(s, 2, value);
-      if (!step(kSetMeta, "cannot update meta")) return false;
+      if (!set_meta(std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t], max_duration[t])) return false;
       stored_max_duration[t] = max_duration[t];
     }
     return true;
   }
 
-  bool commit() {
-    if (!error.empty() || !flush_chunks()) return false;
+  // Stores the summaries of the windows the summariser has completed (all of them when
+  // `all`), and how far they reach, in the open transaction.
+  bool store_summaries(bool all) {
+    if (!summariser) return true;
+    summaries.clear();
+    const int64_t complete_below = summariser->take(all, &summaries);
+    for (const SummaryRow& r : summaries) {
+      sqlite3_stmt* s = row(kInsertSummary);
+      if (s == nullptr) return false;
+      bind_int(s, 1, static_cast<int64_t>(r.kind));
+      bind_int(s, 2, r.rank);
+      bind_int(s, 3, r.window);
+      bind_blob(s, 4, r.data);
+      if (!insert(kInsertSummary, "summary")) return false;
+    }
+    if (complete_below == stored_complete_below) return true;
+    if (row(kSetMeta) == nullptr || !set_meta(detail::kSummariesCompleteBelowKey, complete_below)) return false;
+    stored_complete_below = complete_below;
+    return true;
+  }
+
+  bool commit(bool all_summaries = false) {
+    if (!error.empty() || !flush_chunks() || !store_summaries(all_summaries)) return false;
     if (!in_transaction) return true;
     if (!store_max_durations() || !step(kCommit, "cannot commit")) return false;
     in_transaction = false;
@@ -419,7 +455,7 @@ struct Writer::Impl {
   }
 
   bool close() {
-    if (!commit()) return false;
+    if (!commit(true)) return false;
     // Fold the WAL into the main file so the finished trace is one file. Busy means a reader
     // holds the WAL open: the data is committed anyway and the last close checkpoints it.
     const int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
@@ -442,7 +478,8 @@ struct Writer::Impl {
 Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Writer::~Writer() = default;
 
-std::unique_ptr<Writer> Writer::create(const std::string& path, std::string* error) {
+std::unique_ptr<Writer> Writer::create(const std::string& path, std::string* error,
+                                       std::unique_ptr<Summariser> summariser) {
   // Claim the name atomically: O_EXCL refuses any existing file, also one created meanwhile.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -455,6 +492,7 @@ std::unique_ptr<Writer> Writer::create(const std::string& path, std::string* err
   ::close(fd);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->summariser = std::move(summariser);
   if (!impl->initialise()) {
     if (error) *error = impl->error;
     impl.reset();
@@ -510,6 +548,7 @@ void Writer::add_placement(const LayerPlacement& placement) {
 void Writer::add_step(const StepSpan& step) {
   sqlite3_stmt* s = impl_->row(kInsertStep);
   if (s == nullptr) return;
+  if (impl_->summariser) impl_->summariser->add_step(step);
   bind_int(s, 1, step.rank);
   bind_int(s, 2, step.step);
   bind_int(s, 3, step.start_ns);
@@ -518,10 +557,12 @@ void Writer::add_step(const StepSpan& step) {
 }
 
 void Writer::add_expert_load(const ExpertLoad& load) {
+  if (impl_->summariser && impl_->usable()) impl_->summariser->add_expert_load(load);
   impl_->add_counts(kInsertExpertLoad, "expert_load", impl_->load_chunks, load);
 }
 
 void Writer::add_expert_drops(const ExpertLoad& dropped) {
+  if (impl_->summariser && impl_->usable()) impl_->summariser->add_expert_drops(dropped);
   impl_->add_counts(kInsertExpertDrops, "expert_drops", impl_->drop_chunks, dropped);
 }
 
@@ -554,6 +595,7 @@ void Writer::add_router_decisions(const RouterDecisionBatch& batch) {
 void Writer::add_all_to_all(const AllToAllEvent& event) {
   SpanChunk* c = impl_->span_chunk(kAllToAllSpans, event.rank, event.start_ns, event.end_ns, event.step);
   if (c == nullptr) return;
+  if (impl_->summariser) impl_->summariser->add_all_to_all(event);
   const wire::PeerTotals bytes = wire::peer_totals(event.peers);
   c->send_bytes += bytes.send_bytes;
   c->recv_bytes += bytes.recv_bytes;
@@ -568,6 +610,7 @@ void Writer::add_compute_span(const ComputeSpan& span) {
   const int64_t name_id = impl_->intern(span.name, false);
   SpanChunk* c = impl_->span_chunk(kComputeSpans, span.rank, span.start_ns, span.end_ns, span.step);
   if (c == nullptr) return;
+  if (impl_->summariser) impl_->summariser->add_compute_span(span);
   c->encoder.append_compute(c->blob,
                             {span.start_ns, span.end_ns, span.step, span.layer, static_cast<uint32_t>(span.kind),
                              static_cast<uint32_t>(span.source), span.tid},

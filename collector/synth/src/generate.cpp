@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "moeprof/analysis/window_summariser.h"
 #include "moeprof/store/writer.h"
 #include "moeprof/synth/synth.h"
 #include "popularity.h"
@@ -280,7 +281,8 @@ bool generate(const Options& options, const std::string& path, std::string* erro
     if (error) *error = "synth: " + problem;
     return false;
   }
-  std::unique_ptr<store::Writer> writer = store::Writer::create(path, error);
+  std::unique_ptr<store::Writer> writer =
+      store::Writer::create(path, error, options.summaries ? analysis::make_window_summariser() : nullptr);
   if (!writer) return false;
   Generator generator(options, *writer);
   generator.run();

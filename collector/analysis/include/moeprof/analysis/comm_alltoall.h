@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <vector>
 
@@ -27,6 +29,18 @@ struct AllToAllStats {
   // averaged over ranks weighted by their time. 0 when total_ns is 0.
   double bandwidth_bytes_per_s() const;
   bool operator==(const AllToAllStats&) const = default;
+};
+
+// Sums events, or stats of other parts of a window, per (layer, phase).
+class AllToAllStatsAccumulator {
+ public:
+  void add(const store::AllToAllEvent& e);
+  void add(const AllToAllStats& part);
+  // One entry per (layer, phase) present, in (layer, phase) order.
+  std::vector<AllToAllStats> finish() const;
+
+ private:
+  std::map<std::pair<int32_t, wire::Phase>, AllToAllStats> stats_;
 };
 
 // One entry per (layer, phase) present, in (layer, phase) order.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "moeprof/store/reader.h"
@@ -38,6 +39,28 @@ struct RankOverlap {
   int32_t rank = -1;
   OverlapStats total;               // spans of every layer
   std::vector<LayerOverlap> layers;  // by layer; layers with all-to-all or compute spans
+  // Adds the stats of another part of the same rank's time (exact when the parts do not
+  // overlap in time: unions of disjoint parts add up).
+  void merge(const RankOverlap& other);
+};
+
+// Takes spans one at a time (any order; start order keeps memory small) and turns them
+// into per-rank overlap. With a time window set in `window`, spans are clipped to it.
+class OverlapAccumulator {
+ public:
+  explicit OverlapAccumulator(const store::Filter& window = {});
+  ~OverlapAccumulator();
+  OverlapAccumulator(OverlapAccumulator&&) noexcept;
+  OverlapAccumulator& operator=(OverlapAccumulator&&) noexcept;
+  void add(const store::AllToAllEvent& e);
+  void add(const store::ComputeSpan& s);
+  void add(const store::StepSpan& s);
+  // Per rank, in rank order.
+  std::vector<RankOverlap> finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Per rank (in rank order) over the given rows. Rows may come in any order; with a time

@@ -29,6 +29,9 @@ struct RankStraggling {
 struct Stragglers {
   int64_t instances = 0;              // collective instances seen on two or more ranks
   std::vector<RankStraggling> ranks;  // every participating rank, in rank order
+  // Adds the stragglers of other instances (another window of steps).
+  void merge(const Stragglers& other);
+  bool operator==(const Stragglers&) const = default;
 };
 
 // Events in any order; optionally one phase only.

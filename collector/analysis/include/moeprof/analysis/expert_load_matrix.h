@@ -19,6 +19,7 @@ struct ExpertLoadMatrix {
   std::span<const double> layer(int32_t layer) const { return tokens[static_cast<size_t>(layer)]; }
   // Adds one row of counts to `layer`, growing the matrix to fit it.
   void add(int32_t layer, std::span<const uint32_t> counts);
+  void add(int32_t layer, std::span<const uint64_t> counts);  // sums (window summaries)
   // Grows the matrix (never shrinks it) to at least these dimensions.
   void resize(int32_t layers, int32_t experts);
 };

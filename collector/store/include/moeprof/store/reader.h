@@ -38,6 +38,12 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Window summaries of a trace (schemas/trace.sql, "Summaries").
+struct SummaryInfo {
+  int64_t window_steps = 0;    // steps per window
+  int64_t complete_below = 0;  // every window below this one is summarised
+};
+
 class Reader {
  public:
   // Opens read-only and checks that this is a moeprof trace of a schema version this build
@@ -48,6 +54,7 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
 
   int schema_version() const;
+  const std::string& path() const;
   // Full integrity check (SQLite's integrity_check plus blob decoding); empty when fine.
   std::vector<std::string> check() const;
 
@@ -77,6 +84,12 @@ class Reader {
   std::vector<Range> ranges(const Filter& filter = {}) const;
   std::vector<GpuKernel> gpu_kernels(const Filter& filter = {}) const;
   std::vector<DropCount> drops() const;
+  // The trace's window summaries; nullopt when it was written without them.
+  std::optional<SummaryInfo> summaries() const;
+  // Summary rows of one kind for windows [window_begin, window_end), in (window, rank,
+  // written) order.
+  void for_each_summary(SummaryKind kind, int64_t window_begin, int64_t window_end,
+                        const std::function<void(const SummaryRow&)>& fn) const;
 
   struct Impl;
 

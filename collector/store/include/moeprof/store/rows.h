@@ -149,6 +149,26 @@ struct GpuKernel {
   bool operator==(const GpuKernel&) const = default;
 };
 
+// What a summary row holds (schemas/trace.sql, "Summaries"); values only grow at the end.
+enum class SummaryKind : int32_t {
+  kExpertLoad = 0,
+  kExpertDrops = 1,
+  kCapacity = 2,
+  kAllToAll = 3,
+  kOverlap = 4,
+  kStragglers = 5,
+};
+
+// One summary row: a window of steps, of one rank or (rank -1) of all ranks. The store keeps
+// `data` as it is; collector/analysis encodes and decodes it.
+struct SummaryRow {
+  SummaryKind kind = SummaryKind::kExpertLoad;
+  int32_t rank = -1;
+  int64_t window = 0;
+  wire::Bytes data;
+  bool operator==(const SummaryRow&) const = default;
+};
+
 struct DropCount {
   int64_t process_id = 0;
   int32_t rank = -1;

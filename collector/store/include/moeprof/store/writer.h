@@ -6,14 +6,17 @@
 #include <string>
 
 #include "moeprof/store/rows.h"
+#include "moeprof/store/summariser.h"
 
 namespace moeprof::store {
 
 class Writer {
  public:
-  // Creates a new trace at `path` (refuses to overwrite an existing file). nullptr and a
-  // one-line `error` on failure.
-  static std::unique_ptr<Writer> create(const std::string& path, std::string* error);
+  // Creates a new trace at `path` (refuses to overwrite an existing file). With a
+  // summariser, every stored row also passes through it and the window summaries it makes
+  // are stored as they complete. nullptr and a one-line `error` on failure.
+  static std::unique_ptr<Writer> create(const std::string& path, std::string* error,
+                                        std::unique_ptr<Summariser> summariser = nullptr);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -37,7 +40,7 @@ class Writer {
 
   // Commits the open transaction now (rows are also committed every `batch_rows` rows).
   bool commit(std::string* error = nullptr);
-  // Commits, records the run's end, checkpoints the WAL into the main file.
+  // Commits (with the summaries of every window still open), records the run's end, checkpoints the WAL into the main file.
   bool finalize(const RunInfo& run, std::string* error = nullptr);
   // First error any call met (empty if none); later calls after an error are ignored.
   const std::string& error() const;

@@ -31,6 +31,7 @@ struct Options {
   bool all_to_all = true;            // dispatch + combine per layer, bytes from token counts
   bool compute = true;               // gate + expert spans per layer
   bool routing = false;              // full router decisions
+  bool summaries = true;             // window summaries, as `moeprof run` writes them
 };
 
 // Writes a complete, finalised trace to `path`. false and a one-line `error` on failure.

@@ -1,0 +1,45 @@
+#include <algorithm>
+
+#include "moeprof/analysis/window_summary.h"
+
+namespace moeprof::analysis {
+
+std::vector<store::Filter> SummaryCover::uncovered(const store::Filter& range) const {
+  if (empty()) return {range};
+  std::vector<store::Filter> out;
+  const int64_t covered_begin = first_window * window_steps, covered_end = end_window * window_steps;
+  if (!range.step_begin || *range.step_begin < covered_begin) {
+    store::Filter before = range;
+    before.step_end = covered_begin;
+    out.push_back(before);
+  }
+  if (!range.step_end || *range.step_end > covered_end) {
+    store::Filter after = range;
+    after.step_begin = covered_end;
+    out.push_back(after);
+  }
+  return out;
+}
+
+SummaryCover summary_cover(const store::Reader& reader, std::optional<int64_t> step_begin,
+                           std::optional<int64_t> step_end) {
+  SummaryCover cover;
+  const std::optional<store::SummaryInfo> info = reader.summaries();
+  if (!info) return cover;
+  cover.window_steps = info->window_steps;
+  const auto steps = reader.step_range();
+  if (!steps) return cover;
+  // Unbounded sides reach to the edges of the trace's first and last windows (and bounds
+  // beyond them change nothing).
+  const int64_t w = info->window_steps;
+  const int64_t lowest = window_of(steps->first, w) * w, highest = (window_of(steps->second, w) + 1) * w;
+  const int64_t begin = std::max(step_begin.value_or(lowest), lowest);
+  const int64_t end = std::min(step_end.value_or(highest), highest);
+  if (begin >= end) return cover;
+  // Whole windows only: round the begin up and the end down to window boundaries.
+  cover.first_window = window_of(begin - 1, w) + 1;
+  cover.end_window = std::min(window_of(end, w), info->complete_below);
+  return cover;
+}
+
+}  // namespace moeprof::analysis
