@@ -138,6 +138,9 @@ CREATE TABLE all_to_all (
   spans      BLOB NOT NULL
 );
 CREATE INDEX all_to_all_by_time ON all_to_all (rank, start_ns);
+-- (Version 3.) Step windows: with meta 'max_step_span.all_to_all' (the most steps a chunk
+-- spans) a step range [a, b) reads step_min in [a - span, b) off this index.
+CREATE INDEX all_to_all_by_step ON all_to_all (step_min);
 
 -- Interned names for spans, markers, ranges and kernels.
 CREATE TABLE string (
@@ -156,6 +159,7 @@ CREATE TABLE compute_span (
   spans    BLOB NOT NULL
 );
 CREATE INDEX compute_span_by_time ON compute_span (rank, start_ns);
+CREATE INDEX compute_span_by_step ON compute_span (step_min);  -- as all_to_all_by_step
 
 -- Generic instant events.
 CREATE TABLE marker (

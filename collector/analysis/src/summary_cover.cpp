@@ -8,12 +8,14 @@ std::vector<store::Filter> SummaryCover::uncovered(const store::Filter& range) c
   if (empty()) return {range};
   std::vector<store::Filter> out;
   const int64_t covered_begin = first_window * window_steps, covered_end = end_window * window_steps;
-  if (!range.step_begin || *range.step_begin < covered_begin) {
+  // Nothing to read on a side where the trace has no steps (an unbounded side would
+  // otherwise scan tables that have no step index).
+  if (range.step_begin.value_or(first_step) < covered_begin) {
     store::Filter before = range;
     before.step_end = covered_begin;
     out.push_back(before);
   }
-  if (!range.step_end || *range.step_end > covered_end) {
+  if (range.step_end.value_or(last_step + 1) > covered_end) {
     store::Filter after = range;
     after.step_begin = covered_end;
     out.push_back(after);
@@ -32,6 +34,8 @@ SummaryCover summary_cover(const store::Reader& reader, std::optional<int64_t> s
   // Unbounded sides reach to the edges of the trace's first and last windows (and bounds
   // beyond them change nothing).
   const int64_t w = info->window_steps;
+  cover.first_step = steps->first;
+  cover.last_step = steps->second;
   const int64_t lowest = window_of(steps->first, w) * w, highest = (window_of(steps->second, w) + 1) * w;
   const int64_t begin = std::max(step_begin.value_or(lowest), lowest);
   const int64_t end = std::min(step_end.value_or(highest), highest);

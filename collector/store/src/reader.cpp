@@ -53,11 +53,15 @@ struct Query {
 
 // Adds the Filter's conditions for a table with `c`'s columns. Filter fields a table lacks
 // are ignored. `max_duration` (from meta) lets a time range bound the index scan from below.
-void apply_filter(Query& q, const Filter& f, const Columns& c, std::optional<int64_t> max_duration) {
+void apply_filter(Query& q, const Filter& f, const Columns& c, std::optional<int64_t> max_duration,
+                  std::optional<int64_t> max_step_span) {
   using namespace std::string_literals;
   if (f.rank && c.rank) q.where(c.rank + " = ?"s, {*f.rank});
   if (f.layer && c.layer) q.where(c.layer + " = ?"s, {*f.layer});
   if (f.step_begin && c.step) q.where((c.step_high ? c.step_high : c.step) + " >= ?"s, {*f.step_begin});
+  // Lets a chunk table's step index bound the scan from below too.
+  if (f.step_begin && c.step_high && max_step_span)
+    q.where(c.step + " >= ?"s, {saturating_sub(*f.step_begin, *max_step_span)});
   if (f.step_end && c.step) q.where(c.step + " < ?"s, {*f.step_end});
   if (!c.start) return;
   if (!f.rank && c.timed_table && (f.time_begin_ns || f.time_end_ns)) {
@@ -91,13 +95,13 @@ void run_query(const Reader::Impl& impl, const Query& q, std::string_view what, 
 Query filtered(const Reader::Impl& impl, std::string select, const Filter& f, const Columns& c,
                const char* order_by) {
   Query q{std::move(select)};
-  std::optional<int64_t> max_duration;
-  if (c.max_duration_in_meta && f.time_begin_ns) {
-    detail::Stmt stmt = impl.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" +
-                                     std::string(detail::kMaxDurationKeyPrefix) + c.timed_table + "'");
-    if (impl.next(stmt.get(), "meta")) max_duration = sqlite3_column_int64(stmt.get(), 0);
-  }
-  apply_filter(q, f, c, max_duration);
+  const auto meta = [&](std::string_view prefix) {
+    return impl.scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" + std::string(prefix) + c.timed_table + "'");
+  };
+  std::optional<int64_t> max_duration, max_step_span;
+  if (c.max_duration_in_meta && f.time_begin_ns) max_duration = meta(detail::kMaxDurationKeyPrefix);
+  if (c.step_high && f.step_begin) max_step_span = meta(detail::kMaxStepSpanKeyPrefix);
+  apply_filter(q, f, c, max_duration, max_step_span);
   q.sql += " ORDER BY ";
   q.sql += order_by;
   return q;
@@ -324,14 +328,24 @@ std::vector<int32_t> Reader::ranks() const {
 
 std::optional<std::pair<int64_t, int64_t>> Reader::step_range() const {
   // Each arm is a lone min() or max(), which SQLite answers from a step index in O(log n);
-  // the outer aggregate skips the NULLs of empty tables.
-  // (The span chunk tables have no step index, but hold hundreds of events per row.)
+  // the outer aggregate skips the NULLs of empty tables. A chunk table's highest step_max is
+  // among the rows whose step_min is within its meta max_step_span of the highest step_min
+  // (older traces lack that meta row and scan the table).
   std::string lows, highs;
   for (const char* table : {"step", "expert_load", "router_decision", "all_to_all", "compute_span"}) {
     const bool chunked_spans = std::string_view(table) == "all_to_all" || std::string_view(table) == "compute_span";
     const std::string separator = lows.empty() ? "" : " UNION ALL ";
-    lows += separator + "SELECT min(" + (chunked_spans ? "step_min" : "step") + ") AS v FROM " + table;
-    highs += separator + "SELECT max(" + (chunked_spans ? "step_max" : "step") + ") AS v FROM " + table;
+    if (!chunked_spans) {
+      lows += separator + "SELECT min(step) AS v FROM " + table;
+      highs += separator + "SELECT max(step) AS v FROM " + table;
+      continue;
+    }
+    lows += separator + "SELECT min(step_min) AS v FROM " + table;
+    const auto span = impl_->scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" +
+                                    std::string(detail::kMaxStepSpanKeyPrefix) + table + "'");
+    highs += separator + "SELECT max(step_max) AS v FROM " + table;
+    if (span && *span >= 0)
+      highs += " WHERE step_min >= (SELECT max(step_min) FROM " + std::string(table) + ") - " + std::to_string(*span);
   }
   const auto low = impl_->scalar("SELECT min(v) FROM (" + lows + ")");
   const auto high = impl_->scalar("SELECT max(v) FROM (" + highs + ")");

@@ -184,6 +184,8 @@ struct Writer::Impl {
   wire::Bytes blob;
   std::array<int64_t, kSpanTableCount> max_duration{};
   std::array<int64_t, kSpanTableCount> stored_max_duration{};
+  // Chunk tables: the most steps one chunk row spans (step_max - step_min), kept in meta.
+  std::array<int64_t, kSpanTableCount> max_step_span{}, stored_max_step_span{};
   // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
   std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
   std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
@@ -347,6 +349,7 @@ struct Writer::Impl {
     }
     bind_blob(s, column, c.blob);
     note_span(table, c.start_min, c.end_max);
+    max_step_span[table] = std::max(max_step_span[table], saturating_sub(c.step_max, c.step_min));
     const bool ok = insert(id, kSpanTableName[table]);
     c.entries = 0;  // admit() sets the bounds afresh
     c.send_bytes = c.recv_bytes = 0;
@@ -384,6 +387,11 @@ struct Writer::Impl {
       if (max_duration[t] == stored_max_duration[t]) continue;
       if (!set_meta(std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t], max_duration[t])) return false;
       stored_max_duration[t] = max_duration[t];
+    }
+    for (int t = 0; t < kSpanTableCount; ++t) {
+      if (max_step_span[t] == stored_max_step_span[t]) continue;
+      if (!set_meta(std::string(detail::kMaxStepSpanKeyPrefix) + kSpanTableName[t], max_step_span[t])) return false;
+      stored_max_step_span[t] = max_step_span[t];
     }
     return true;
   }

@@ -65,6 +65,29 @@ TEST(Capacity, MergedCurvesEqualOneCurveOfAllBatches) {
   for (double f : {0.0, 0.01, 0.1, 0.5}) EXPECT_DOUBLE_EQ(first.factor_for_drop_fraction(f), all.factor_for_drop_fraction(f));
 }
 
+TEST(Capacity, CoarserBinsForHotExperts) {
+  // Bins are 1/64 of the mean below 4x, 1/16 below 16x, 1/4 below 64x, whole above.
+  EXPECT_DOUBLE_EQ(CapacityCurve::boundary(CapacityCurve::bin_of(3.99)), std::floor(3.99 * 64) / 64);
+  EXPECT_DOUBLE_EQ(CapacityCurve::boundary(CapacityCurve::bin_of(4.0)), 4.0);
+  EXPECT_DOUBLE_EQ(CapacityCurve::boundary(CapacityCurve::bin_of(10.1)), 10.0625);
+  EXPECT_DOUBLE_EQ(CapacityCurve::boundary(CapacityCurve::bin_of(40.3)), 40.25);
+  EXPECT_DOUBLE_EQ(CapacityCurve::boundary(CapacityCurve::bin_of(100.9)), 100.0);
+  for (size_t bin = 0; bin < 2000; ++bin) {
+    EXPECT_LT(CapacityCurve::boundary(bin), CapacityCurve::boundary(bin + 1));
+    EXPECT_EQ(CapacityCurve::bin_of(CapacityCurve::boundary(bin)), bin);
+  }
+  // One expert at 10x the mean of 20 experts (200 of 200 tokens... mean 10): no drops needs
+  // capacity 20x; a 5 % target (10 tokens) allows 200 - 10c <= 10 -> c >= 19, a boundary.
+  std::vector<uint32_t> counts(20, 0);
+  counts[0] = 200;
+  CapacityCurve curve;
+  curve.add_batch(counts);
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.0), 20.0);
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.05), 19.0);
+  // 7 % (14 tokens): c >= 18.6, rounded up to the next 1/4: 18.75.
+  EXPECT_DOUBLE_EQ(curve.factor_for_drop_fraction(0.07), 18.75);
+}
+
 TEST(Capacity, ExpertWeightBytes) {
   // DeepSeek-V3's routed expert: 3 x 7168 x 2048 weights, 1 byte each in FP8 (42 MiB).
   EXPECT_DOUBLE_EQ(expert_weight_bytes(7168, 2048, 1), 44040192.0);

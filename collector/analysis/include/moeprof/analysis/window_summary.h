@@ -47,6 +47,7 @@ struct WindowOverlap {
 struct SummaryCover {
   int64_t window_steps = kSummaryWindowSteps;  // the trace's, or the default without summaries
   int64_t first_window = 0, end_window = 0;    // empty when first_window >= end_window
+  int64_t first_step = 0, last_step = 0;       // the trace's steps (when not empty)
   bool empty() const { return first_window >= end_window; }
   // The filters for the rest of `range` (its step bounds split around the covered windows;
   // its other fields kept): the whole range when nothing is covered.

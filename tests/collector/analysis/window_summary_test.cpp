@@ -1,0 +1,294 @@
+// Window summaries: the codec of every kind, when the summariser closes windows, and that
+// summaries of rows add up to what the analysis computes from the same rows directly.
+#include "moeprof/analysis/window_summary.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/window_summariser.h"
+
+namespace moeprof::analysis {
+namespace {
+
+using store::SummaryKind;
+using store::SummaryRow;
+namespace codec = summary_codec;
+
+TEST(WindowSummary, WindowOfRoundsDown) {
+  EXPECT_EQ(window_of(0, 32), 0);
+  EXPECT_EQ(window_of(31, 32), 0);
+  EXPECT_EQ(window_of(32, 32), 1);
+  EXPECT_EQ(window_of(-1, 32), -1);
+  EXPECT_EQ(window_of(-32, 32), -1);
+  EXPECT_EQ(window_of(-33, 32), -2);
+}
+
+// A small job: ranks x steps x layers of expert load (and drops every 5th step), a dispatch
+// and a combine per layer, gate and expert compute between them, and step spans; every
+// rank's clock runs on, with jitter, so that stragglers and overlap are not trivial.
+struct Rows {
+  std::vector<store::ExpertLoad> loads, drops;
+  std::vector<store::AllToAllEvent> all_to_alls;
+  std::vector<store::ComputeSpan> compute;
+  std::vector<store::StepSpan> steps;
+};
+
+Rows make_rows(int32_t ranks, int64_t steps, int32_t layers, int32_t experts, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<uint32_t> count(0, 40), jitter(0, 30);
+  Rows rows;
+  std::vector<int64_t> clock(static_cast<size_t>(ranks), 1000);
+  for (int64_t step = 0; step < steps; ++step)
+    for (int32_t rank = 0; rank < ranks; ++rank) {
+      int64_t& t = clock[static_cast<size_t>(rank)];
+      const int64_t step_start = t;
+      for (int32_t layer = 0; layer < layers; ++layer) {
+        store::ExpertLoad load{rank, step, layer, {}};
+        for (int32_t e = 0; e < experts; ++e) load.counts.push_back(e == layer ? 5 * count(rng) : count(rng));
+        rows.loads.push_back(load);
+        if (step % 5 == 0) rows.drops.push_back({rank, step, layer, std::vector<uint32_t>(experts, layer + 1)});
+        rows.compute.push_back({rank, step, layer, wire::ComputeKind::kGate, wire::Source::kApi, 1, t, t + 20, "gate"});
+        for (wire::Phase phase : {wire::Phase::kDispatch, wire::Phase::kCombine}) {
+          t += 10 + jitter(rng);
+          store::AllToAllEvent e{rank, step, layer, phase, wire::Source::kApi, 2, t, t + 40, {}};
+          for (int32_t peer = 0; peer < ranks; ++peer) e.peers.push_back({peer, 100u + peer, 200u + peer});
+          rows.all_to_alls.push_back(e);
+          // Expert compute overlaps the dispatch's tail.
+          if (phase == wire::Phase::kDispatch)
+            rows.compute.push_back({rank, step, layer, wire::ComputeKind::kExpert, wire::Source::kApi, 1, t + 30, t + 70, ""});
+          t += 80;
+        }
+      }
+      rows.steps.push_back({rank, step, step_start, t});
+      t += 5;
+    }
+  return rows;
+}
+
+// Feeds rows to a summariser step by step (ranks interleaved, as a collector sees them),
+// taking completed windows every few steps; returns every row it made.
+std::vector<SummaryRow> summarise(const Rows& rows, int64_t window_steps, std::vector<int64_t>* watermarks = nullptr) {
+  auto summariser = make_window_summariser(window_steps);
+  std::vector<SummaryRow> out;
+  std::multimap<int64_t, std::function<void()>> by_step;  // the rows of each step, in order
+  for (const auto& l : rows.loads) by_step.emplace(l.step, [&, l] { summariser->add_expert_load(l); });
+  for (const auto& l : rows.drops) by_step.emplace(l.step, [&, l] { summariser->add_expert_drops(l); });
+  for (const auto& e : rows.all_to_alls) by_step.emplace(e.step, [&, e] { summariser->add_all_to_all(e); });
+  for (const auto& s : rows.compute) by_step.emplace(s.step, [&, s] { summariser->add_compute_span(s); });
+  for (const auto& s : rows.steps) by_step.emplace(s.step, [&, s] { summariser->add_step(s); });
+  int64_t last_step = -1;
+  for (const auto& [step, add] : by_step) {
+    if (step != last_step && step % 3 == 0) {
+      const int64_t open = summariser->take(false, &out);
+      if (watermarks) watermarks->push_back(open);
+    }
+    last_step = step;
+    add();
+  }
+  EXPECT_EQ(summariser->take(true, &out), std::numeric_limits<int64_t>::max());
+  return out;
+}
+
+TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
+  const Rows rows = make_rows(3, 50, 4, 16, 7);
+  std::vector<int64_t> watermarks;
+  const std::vector<SummaryRow> summaries = summarise(rows, 8, &watermarks);
+
+  ExpertLoadMatrix load, drops;
+  CapacityCurve capacity;
+  std::map<int32_t, CapacityCurve> layer_capacity;
+  AllToAllStatsAccumulator all_to_all;
+  std::map<int32_t, RankOverlap> overlap;
+  Stragglers stragglers;
+  std::set<std::tuple<SummaryKind, int32_t, int64_t>> seen;
+  for (const SummaryRow& row : summaries) {
+    EXPECT_TRUE(seen.insert({row.kind, row.rank, row.window}).second) << "one row per kind, rank and window";
+    std::vector<LayerCounts> counts;
+    WindowOverlap part;
+    switch (row.kind) {
+      case SummaryKind::kExpertLoad:
+      case SummaryKind::kExpertDrops:
+        ASSERT_TRUE(codec::decode_counts(row.data, &counts));
+        for (const LayerCounts& l : counts) (row.kind == SummaryKind::kExpertLoad ? load : drops).add(l.layer, l.counts);
+        break;
+      case SummaryKind::kCapacity:
+        EXPECT_EQ(row.rank, -1);
+        ASSERT_TRUE(codec::decode_capacity(row.data, &layer_capacity));
+        break;
+      case SummaryKind::kAllToAll:
+        ASSERT_TRUE(codec::decode_all_to_all(row.data, &all_to_all));
+        break;
+      case SummaryKind::kOverlap:
+        ASSERT_TRUE(codec::decode_overlap(row.data, &part));
+        part.overlap.rank = row.rank;
+        if (auto [it, inserted] = overlap.try_emplace(row.rank, part.overlap); !inserted) it->second.merge(part.overlap);
+        break;
+      case SummaryKind::kStragglers:
+        EXPECT_EQ(row.rank, -1);
+        ASSERT_TRUE(codec::decode_stragglers(row.data, &stragglers));
+        break;
+    }
+  }
+  // 50 steps in windows of 8: 7 windows, every kind present in each but drops in the last
+  // (steps 48 and 49 drop nothing).
+  EXPECT_EQ(seen.size(), 7u * (3 * 4 + 2) - 3);
+
+  ExpertLoadMatrix direct_load, direct_drops;
+  CapacityCurve direct_capacity;
+  for (const auto& l : rows.loads) {
+    direct_load.add(l.layer, l.counts);
+    direct_capacity.add_batch(l.counts);
+  }
+  for (const auto& l : rows.drops) direct_drops.add(l.layer, l.counts);
+  EXPECT_EQ(load.tokens, direct_load.tokens);
+  EXPECT_EQ(drops.tokens, direct_drops.tokens);
+  for (const auto& [layer, curve] : layer_capacity) capacity.merge(curve);
+  EXPECT_DOUBLE_EQ(capacity.assignments(), direct_capacity.assignments());
+  for (double c : {0.5, 1.0, 1.25, 2.0, 3.0, 5.0})
+    EXPECT_NEAR(capacity.dropped_at(c), direct_capacity.dropped_at(c), 1e-9 * direct_capacity.assignments()) << c;
+  for (double f : {0.0, 0.01, 0.1, 0.3})
+    EXPECT_DOUBLE_EQ(capacity.factor_for_drop_fraction(f), direct_capacity.factor_for_drop_fraction(f)) << f;
+
+  EXPECT_EQ(all_to_all.finish(), all_to_all_stats(rows.all_to_alls));
+  std::vector<RankOverlap> merged;
+  for (auto& [rank, r] : overlap) merged.push_back(r);
+  const std::vector<RankOverlap> direct = compute_overlap(rows.all_to_alls, rows.compute, rows.steps);
+  ASSERT_EQ(merged.size(), direct.size());
+  for (size_t i = 0; i < direct.size(); ++i) {
+    EXPECT_EQ(merged[i].rank, direct[i].rank);
+    EXPECT_EQ(merged[i].total, direct[i].total);
+    ASSERT_EQ(merged[i].layers.size(), direct[i].layers.size());
+    for (size_t l = 0; l < direct[i].layers.size(); ++l) {
+      EXPECT_EQ(merged[i].layers[l].layer, direct[i].layers[l].layer);
+      EXPECT_EQ(merged[i].layers[l].stats, direct[i].layers[l].stats);
+    }
+  }
+  EXPECT_GT(direct.front().total.overlapped_ns, 0);  // the test means something
+  const Stragglers direct_stragglers = find_stragglers(rows.all_to_alls);
+  EXPECT_GT(direct_stragglers.instances, 0);
+  EXPECT_EQ(stragglers, direct_stragglers);
+
+  // While rows came in, the lowest open window only moved forward (after the first take,
+  // before any row: nothing open).
+  ASSERT_GT(watermarks.size(), 2u);
+  EXPECT_EQ(watermarks.front(), std::numeric_limits<int64_t>::max());
+  EXPECT_TRUE(std::is_sorted(watermarks.begin() + 1, watermarks.end()));
+  EXPECT_LT(watermarks.back(), 6);
+}
+
+TEST(WindowSummariser, ClosesARankWindowTwoWindowsLaterAndTakesLateRowsAsASecondRow) {
+  auto summariser = make_window_summariser(4);
+  std::vector<SummaryRow> out;
+  const auto load = [&](int32_t rank, int64_t step) { summariser->add_expert_load({rank, step, 0, {1, 2, 3}}); };
+  for (int64_t step = 0; step < 8; ++step) load(0, step);  // windows 0 and 1
+  EXPECT_EQ(summariser->take(false, &out), 0);
+  EXPECT_TRUE(out.empty());
+  load(0, 8);  // window 2: window 0 of rank 0 (the only rank) is complete
+  EXPECT_EQ(summariser->take(false, &out), 1);
+  ASSERT_EQ(out.size(), 2u);  // its expert load and the capacity of all ranks
+  EXPECT_EQ(out[0].kind, SummaryKind::kExpertLoad);
+  EXPECT_EQ(out[0].rank, 0);
+  EXPECT_EQ(out[0].window, 0);
+  EXPECT_EQ(out[1].kind, SummaryKind::kCapacity);
+  EXPECT_EQ(out[1].window, 0);
+
+  out.clear();
+  load(1, 2);  // a new rank, late in window 0: window 0 is open again
+  EXPECT_EQ(summariser->take(false, &out), 0);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(summariser->take(true, &out), std::numeric_limits<int64_t>::max());
+  std::vector<LayerCounts> late;
+  for (const SummaryRow& r : out) {
+    if (r.kind == SummaryKind::kExpertLoad && r.window == 0) {
+      ASSERT_TRUE(codec::decode_counts(r.data, &late));
+    }
+  }
+  ASSERT_EQ(late.size(), 1u);  // rank 1's one entry
+  EXPECT_EQ(late[0].counts, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(WindowSummariser, ARankThatStopsDoesNotHoldEveryWindowOpen) {
+  auto summariser = make_window_summariser(1);
+  std::vector<SummaryRow> out;
+  summariser->add_expert_load({0, 0, 0, {1}});  // rank 0 stops after step 0
+  for (int64_t step = 0; step < 3 * kMaxOpenWindows; ++step) summariser->add_expert_load({1, step, 0, {1}});
+  summariser->take(false, &out);
+  std::set<int64_t> capacity_windows;
+  for (const SummaryRow& r : out)
+    if (r.kind == SummaryKind::kCapacity) capacity_windows.insert(r.window);
+  // At most kMaxOpenWindows windows of all ranks stay open.
+  EXPECT_GE(static_cast<int64_t>(capacity_windows.size()), 3 * kMaxOpenWindows - kMaxOpenWindows);
+}
+
+TEST(SummaryCodec, RoundTripsEveryKind) {
+  const std::vector<LayerCounts> counts{{0, {1, 0, 300, uint64_t{1} << 40}}, {-1, {}}, {60, {7}}};
+  std::vector<LayerCounts> counts_back;
+  ASSERT_TRUE(codec::decode_counts(codec::encode_counts(counts), &counts_back));
+  EXPECT_EQ(counts_back, counts);
+
+  std::map<int32_t, CapacityCurve> curves;
+  curves[3].add_batch(std::vector<uint32_t>{100, 3, 0, 1, 40});
+  curves[5].add_batch(std::vector<uint32_t>{1, 1, 1, 1000});
+  std::map<int32_t, CapacityCurve> curves_back;
+  ASSERT_TRUE(codec::decode_capacity(codec::encode_capacity(curves), &curves_back));
+  ASSERT_EQ(curves_back.size(), 2u);
+  for (const auto& [layer, curve] : curves) {
+    EXPECT_DOUBLE_EQ(curves_back[layer].assignments(), curve.assignments());
+    for (double f : {0.0, 0.05, 0.2}) EXPECT_DOUBLE_EQ(curves_back[layer].factor_for_drop_fraction(f), curve.factor_for_drop_fraction(f));
+  }
+
+  const std::vector<AllToAllStats> stats{{2, wire::Phase::kCombine, 8, 1234, 5000, 4000}, {7, wire::Phase::kDispatch, 1, 0, 0, 0}};
+  AllToAllStatsAccumulator stats_back;
+  ASSERT_TRUE(codec::decode_all_to_all(codec::encode_all_to_all(stats), &stats_back));
+  EXPECT_EQ(stats_back.finish(), (std::vector<AllToAllStats>{stats[0], stats[1]}));
+
+  WindowOverlap overlap;
+  overlap.first_start_ns = -5;
+  overlap.last_end_ns = 1'000'000'000'000;
+  overlap.overlap.total = {100, 80, 30, 70, 500};
+  overlap.overlap.layers = {{0, {60, 40, 20, 40, 500}}, {3, {40, 40, 10, 30, 500}}};
+  WindowOverlap overlap_back;
+  ASSERT_TRUE(codec::decode_overlap(codec::encode_overlap(overlap), &overlap_back));
+  EXPECT_EQ(overlap_back.first_start_ns, overlap.first_start_ns);
+  EXPECT_EQ(overlap_back.last_end_ns, overlap.last_end_ns);
+  EXPECT_EQ(overlap_back.overlap.total, overlap.overlap.total);
+  ASSERT_EQ(overlap_back.overlap.layers.size(), 2u);
+  EXPECT_EQ(overlap_back.overlap.layers[1].layer, 3);
+  EXPECT_EQ(overlap_back.overlap.layers[1].stats, overlap.overlap.layers[1].stats);
+
+  const Stragglers stragglers{5, {{0, 5, 1, 10}, {2, 5, 4, 300}}};
+  Stragglers stragglers_back;
+  ASSERT_TRUE(codec::decode_stragglers(codec::encode_stragglers(stragglers), &stragglers_back));
+  EXPECT_EQ(stragglers_back, stragglers);
+}
+
+TEST(SummaryCodec, RejectsCutAndMalformedData) {
+  const auto cut = [](wire::Bytes data) {
+    data.pop_back();
+    return data;
+  };
+  std::vector<LayerCounts> counts;
+  EXPECT_FALSE(codec::decode_counts(cut(codec::encode_counts({{1, {5, 6, 7}}})), &counts));
+  EXPECT_FALSE(codec::decode_counts(wire::Bytes{0x02, 0xff, 0xff, 0xff, 0xff, 0x0f}, &counts));  // 2^32 experts
+  std::map<int32_t, CapacityCurve> curves;
+  curves[0].add_batch(std::vector<uint32_t>{4, 0});
+  std::map<int32_t, CapacityCurve> curves_back;
+  EXPECT_FALSE(codec::decode_capacity(cut(codec::encode_capacity(curves)), &curves_back));
+  AllToAllStatsAccumulator stats;
+  EXPECT_FALSE(codec::decode_all_to_all(cut(codec::encode_all_to_all({{1, wire::Phase::kDispatch, 1, 2, 3, 4}})), &stats));
+  WindowOverlap overlap;
+  EXPECT_FALSE(codec::decode_overlap(wire::Bytes{}, &overlap));
+  overlap.overlap.total = {10, 0, 20, 0, 0};  // more overlapped than communicating: impossible
+  WindowOverlap back;
+  EXPECT_FALSE(codec::decode_overlap(codec::encode_overlap(overlap), &back));
+  Stragglers stragglers;
+  EXPECT_FALSE(codec::decode_stragglers(wire::Bytes{}, &stragglers));
+  EXPECT_FALSE(codec::decode_stragglers(cut(codec::encode_stragglers({1, {{0, 1, 1, 5}}})), &stragglers));
+}
+
+}  // namespace
+}  // namespace moeprof::analysis
