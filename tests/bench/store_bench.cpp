@@ -3,7 +3,8 @@
 //    wall-clock rate, which adds waiting for the disk at WAL checkpoints, is reported too).
 //    Target: ≥ 2 M records/s. Realistic records: expert counts of 256 experts, all-to-alls
 //    with 8 peers, compute spans, in the proportions of one MoE layer on one rank (mix 0),
-//    and each kind alone.
+//    and each kind alone; with the window summaries `moeprof run` writes (1) and without
+//    (0), so their cost is the ratio of the two rates.
 //  * Bytes on disk per step for the DeepSeek-V3 shape (61 layers × 256 experts, top-8,
 //    8 ranks × 4096 tokens), written by synth: counts only (target ≤ 200 KB/step),
 //    counts + all-to-all + compute, and with full routing.
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "moeprof/analysis/window_summariser.h"
 #include "moeprof/store/writer.h"
 #include "moeprof/synth/synth.h"
 
@@ -53,9 +55,10 @@ enum RowMix { kMixed, kExpertLoadOnly, kAllToAllOnly, kComputeSpanOnly };
 // expert + experts spans.
 void BM_Ingest(benchmark::State& state) {
   const auto mix = static_cast<RowMix>(state.range(0));
+  const bool summaries = state.range(1) != 0;
   ScratchDir dir;
   std::string error;
-  auto writer = Writer::create(dir.file("ingest.db"), &error);
+  auto writer = Writer::create(dir.file("ingest.db"), &error, summaries ? analysis::make_window_summariser() : nullptr);
   if (!writer) {
     state.SkipWithError(error.c_str());
     return;
@@ -114,8 +117,11 @@ void BM_Ingest(benchmark::State& state) {
   state.counters["wall_records_per_s"] = static_cast<double>(rows) / wall_s;
   state.counters["records_per_s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Ingest)->Arg(kMixed)->Arg(kExpertLoadOnly)->Arg(kAllToAllOnly)->Arg(kComputeSpanOnly)
-    ->ArgName("mix(0=all,1=load,2=a2a,3=span)")->MinTime(3.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ingest)
+    ->ArgsProduct({{kMixed, kExpertLoadOnly, kAllToAllOnly, kComputeSpanOnly}, {0, 1}})
+    ->ArgNames({"mix(0=all,1=load,2=a2a,3=span)", "summaries"})
+    ->MinTime(3.0)
+    ->Unit(benchmark::kMicrosecond);
 
 // Bytes per step of a DeepSeek-V3 job: (size of a trace with `steps` steps - size of an
 // empty trace) / steps, so that the fixed cost of the schema's pages is not counted.

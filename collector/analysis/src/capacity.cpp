@@ -15,7 +15,7 @@ constexpr size_t kFirstQuarterBin = kQuarterFrom;  // each later bin spans 4 uni
 constexpr size_t kFirstSixteenthBin = kFirstQuarterBin + (kSixteenthFrom - kQuarterFrom) / 4;  // 16 units
 constexpr size_t kFirstWholeBin = kFirstSixteenthBin + (kWholeFrom - kSixteenthFrom) / 16;     // 64 units
 
-size_t bin_of_units(uint64_t u) {
+inline size_t bin_of_units(uint64_t u) {
   if (u < kQuarterFrom) return u;
   if (u < kSixteenthFrom) return kFirstQuarterBin + (u - kQuarterFrom) / 4;
   if (u < kWholeFrom) return kFirstSixteenthBin + (u - kSixteenthFrom) / 16;
@@ -55,12 +55,13 @@ void CapacityCurve::add_batch(std::span<const uint32_t> counts) {
   }
   if (total == 0) return;
   const double mean = static_cast<double>(total) / static_cast<double>(counts.size());
-  const double per_token = static_cast<double>(counts.size()) / static_cast<double>(total);  // y of one token
+  // Units (1/kStepsPerUnit of y) of one token. y <= number of experts, so units fit easily.
+  const double units_per_token = static_cast<double>(counts.size()) * kUnits / static_cast<double>(total);
   // Sized once for the largest count, so the loop below only adds.
-  grow(bin_of(largest * per_token) + 1);
+  grow(bin_of_units(static_cast<uint64_t>(largest * units_per_token)) + 1);
   for (uint32_t c : counts) {
     if (c == 0) continue;
-    const size_t bin = bin_of(c * per_token);
+    const size_t bin = bin_of_units(static_cast<uint64_t>(c * units_per_token));
     weight_[bin] += mean;
     tokens_[bin] += c;
   }

@@ -16,6 +16,37 @@ struct Arrival {
   int64_t start_ns;
 };
 
+// Adds up instances: who was last and the wait it caused.
+class InstanceTally {
+ public:
+  void add(const std::vector<Arrival>& arrivals) {
+    if (arrivals.size() < 2) return;
+    out_.instances += 1;
+    const Arrival* last = &arrivals.front();
+    for (const Arrival& a : arrivals) {
+      ranks_[a.rank].instances += 1;
+      if (a.start_ns > last->start_ns || (a.start_ns == last->start_ns && a.rank < last->rank)) last = &a;
+    }
+    int64_t wait = 0;
+    for (const Arrival& a : arrivals) wait += last->start_ns - a.start_ns;
+    if (wait == 0) return;
+    RankStraggling& r = ranks_[last->rank];
+    r.times_last += 1;
+    r.wait_caused_ns += wait;
+  }
+  Stragglers finish() {
+    for (auto& [rank, r] : ranks_) {
+      r.rank = rank;
+      out_.ranks.push_back(r);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  Stragglers out_;
+  std::map<int32_t, RankStraggling> ranks_;
+};
+
 // Takes events in (rank, start) order, so that occurrence indices follow start order.
 class Accumulator {
  public:
@@ -29,28 +60,9 @@ class Accumulator {
   }
 
   Stragglers finish() const {
-    Stragglers out;
-    std::map<int32_t, RankStraggling> ranks;
-    for (const auto& [instance, arrivals] : instances_) {
-      if (arrivals.size() < 2) continue;
-      out.instances += 1;
-      const Arrival* last = &arrivals.front();
-      for (const Arrival& a : arrivals) {
-        ranks[a.rank].instances += 1;
-        if (a.start_ns > last->start_ns || (a.start_ns == last->start_ns && a.rank < last->rank)) last = &a;
-      }
-      int64_t wait = 0;
-      for (const Arrival& a : arrivals) wait += last->start_ns - a.start_ns;
-      if (wait == 0) continue;
-      RankStraggling& r = ranks[last->rank];
-      r.times_last += 1;
-      r.wait_caused_ns += wait;
-    }
-    for (auto& [rank, r] : ranks) {
-      r.rank = rank;
-      out.ranks.push_back(r);
-    }
-    return out;
+    InstanceTally tally;
+    for (const auto& [instance, arrivals] : instances_) tally.add(arrivals);
+    return tally.finish();
   }
 
  private:
@@ -80,15 +92,42 @@ void Stragglers::merge(const Stragglers& other) {
 }
 
 Stragglers find_stragglers(const std::vector<store::AllToAllEvent>& events, std::optional<wire::Phase> phase) {
-  std::vector<const store::AllToAllEvent*> ordered;
-  ordered.reserve(events.size());
-  for (const auto& e : events) ordered.push_back(&e);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->rank, a->start_ns) < std::tie(b->rank, b->start_ns);
+  // Sorted by (collective, rank, start, input order), each rank's events of a collective
+  // are its occurrences in start order; re-sorted by (collective, occurrence), each run is
+  // an instance. Plain sorts: the writer runs this for every window of a live trace.
+  struct Event {
+    CollectiveKey key;
+    int32_t rank;
+    int64_t start_ns;
+    size_t input;
+    int64_t occurrence = 0;
+  };
+  std::vector<Event> sorted;
+  sorted.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const store::AllToAllEvent& e = events[i];
+    if (!phase || e.phase == *phase) sorted.push_back({{e.step, e.layer, e.phase}, e.rank, e.start_ns, i});
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const Event& a, const Event& b) {
+    return std::tie(a.key, a.rank, a.start_ns, a.input) < std::tie(b.key, b.rank, b.start_ns, b.input);
   });
-  Accumulator acc(phase);
-  for (const auto* e : ordered) acc.add(*e);
-  return acc.finish();
+  for (size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i].key == sorted[i - 1].key && sorted[i].rank == sorted[i - 1].rank)
+      sorted[i].occurrence = sorted[i - 1].occurrence + 1;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Event& a, const Event& b) {
+    return std::tie(a.key, a.occurrence) < std::tie(b.key, b.occurrence);
+  });
+  std::vector<Arrival> arrivals;
+  InstanceTally tally;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t end = i;
+    arrivals.clear();
+    for (; end < sorted.size() && sorted[end].key == sorted[i].key && sorted[end].occurrence == sorted[i].occurrence; ++end)
+      arrivals.push_back({sorted[end].rank, sorted[end].start_ns});
+    tally.add(arrivals);
+    i = end;
+  }
+  return tally.finish();
 }
 
 Stragglers find_stragglers(const store::Reader& reader, const store::Filter& filter,

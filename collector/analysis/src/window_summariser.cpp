@@ -90,6 +90,8 @@ class WindowSummariser final : public store::Summariser {
   }
 
   int64_t take(bool all, std::vector<SummaryRow>* out) override {
+    last_rank_window_ = nullptr;
+    last_window_ = nullptr;
     for (auto it = rank_windows_.begin(); it != rank_windows_.end();) {
       const auto [rank, w] = it->first;
       if (!all && latest_[rank] < w + 2) {
@@ -117,12 +119,27 @@ class WindowSummariser final : public store::Summariser {
   // Notes that `rank` sent a row of `step`; returns the step's window.
   int64_t seen(int32_t rank, int64_t step) {
     const int64_t w = window_of(step, window_steps_);
-    auto [it, inserted] = latest_.try_emplace(rank, w);
-    if (!inserted) it->second = std::max(it->second, w);
+    if (last_latest_ == latest_.end() || last_latest_->first != rank) last_latest_ = latest_.try_emplace(rank, w).first;
+    last_latest_->second = std::max(last_latest_->second, w);
     return w;
   }
-  RankWindow& rank_window(int32_t rank, int64_t w) { return rank_windows_[{rank, w}]; }
-  Window& window(int64_t w) { return windows_[w]; }
+  // Rows come in runs of one rank and window: the last one found is kept (map nodes stay
+  // put until take() erases them, which forgets these).
+  RankWindow& rank_window(int32_t rank, int64_t w) {
+    if (last_rank_window_ == nullptr || last_rank_ != rank || last_rank_w_ != w) {
+      last_rank_window_ = &rank_windows_[{rank, w}];
+      last_rank_ = rank;
+      last_rank_w_ = w;
+    }
+    return *last_rank_window_;
+  }
+  Window& window(int64_t w) {
+    if (last_window_ == nullptr || last_w_ != w) {
+      last_window_ = &windows_[w];
+      last_w_ = w;
+    }
+    return *last_window_;
+  }
 
   static SummaryRow row(SummaryKind kind, int32_t rank, int64_t w, wire::Bytes data) {
     return SummaryRow{kind, rank, w, std::move(data)};
@@ -150,8 +167,14 @@ class WindowSummariser final : public store::Summariser {
 
   int64_t window_steps_;
   std::map<int32_t, int64_t> latest_;  // the newest window each rank has sent rows of
+  std::map<int32_t, int64_t>::iterator last_latest_ = latest_.end();  // never erased
   std::map<std::pair<int32_t, int64_t>, RankWindow> rank_windows_;
   std::map<int64_t, Window> windows_;
+  RankWindow* last_rank_window_ = nullptr;
+  int32_t last_rank_ = 0;
+  int64_t last_rank_w_ = 0;
+  Window* last_window_ = nullptr;
+  int64_t last_w_ = 0;
 };
 
 }  // namespace
