@@ -73,6 +73,19 @@ class Accumulator {
 
 }  // namespace
 
+store::AllToAllEvent without_peers(const store::AllToAllEvent& e) {
+  store::AllToAllEvent out;
+  out.rank = e.rank;
+  out.step = e.step;
+  out.layer = e.layer;
+  out.phase = e.phase;
+  out.source = e.source;
+  out.tid = e.tid;
+  out.start_ns = e.start_ns;
+  out.end_ns = e.end_ns;
+  return out;
+}
+
 void Stragglers::merge(const Stragglers& other) {
   instances += other.instances;
   std::map<int32_t, RankStraggling> by_rank;

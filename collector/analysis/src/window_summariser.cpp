@@ -68,13 +68,7 @@ class WindowSummariser final : public store::Summariser {
     r.has_all_to_all = true;
     r.overlap.add(event);
     r.note_span(event.start_ns, event.end_ns);
-    store::AllToAllEvent& arrival = window(w).arrivals.emplace_back();
-    arrival.rank = event.rank;
-    arrival.step = event.step;
-    arrival.layer = event.layer;
-    arrival.phase = event.phase;
-    arrival.start_ns = event.start_ns;
-    arrival.end_ns = event.end_ns;
+    window(w).arrivals.push_back(without_peers(event));
   }
 
   void add_compute_span(const store::ComputeSpan& span) override {

@@ -1,15 +1,15 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "moeprof/analysis/capacity.h"
 #include "moeprof/analysis/expert_load_matrix.h"
-#include "moeprof/analysis/window_summary.h"
 #include "moeprof/analysis/placement_suggestion.h"
 #include "moeprof/analysis/rank_load.h"
+#include "moeprof/analysis/window_summary.h"
 #include "moeprof/models/presets.h"
 #include "moeprof/report/report.h"
 
@@ -238,13 +238,7 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
         p.all_to_all.add(e);
         overlap.add(e);
         note(e.rank, e.start_ns, e.end_ns);
-        store::AllToAllEvent& a = arrivals.emplace_back();
-        a.rank = e.rank;
-        a.step = e.step;
-        a.layer = e.layer;
-        a.phase = e.phase;
-        a.start_ns = e.start_ns;
-        a.end_ns = e.end_ns;
+        arrivals.push_back(analysis::without_peers(e));
       });
       reader.for_each_compute_span(f, [&](const store::ComputeSpan& s) {
         if (!selected(s.layer)) return;

@@ -34,6 +34,9 @@ struct Stragglers {
   bool operator==(const Stragglers&) const = default;
 };
 
+// An event as find_stragglers needs it: without its peer bytes (cheap to keep many).
+store::AllToAllEvent without_peers(const store::AllToAllEvent& e);
+
 // Events in any order; optionally one phase only.
 Stragglers find_stragglers(const std::vector<store::AllToAllEvent>& events,
                            std::optional<wire::Phase> phase = std::nullopt);
