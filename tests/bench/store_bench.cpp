@@ -58,7 +58,7 @@ void BM_Ingest(benchmark::State& state) {
   const bool summaries = state.range(1) != 0;
   ScratchDir dir;
   std::string error;
-  auto writer = Writer::create(dir.file("ingest.db"), &error, summaries ? analysis::make_window_summariser() : nullptr);
+  auto writer = Writer::create(dir.file("ingest.db"), &error, summaries ? store::in_background(analysis::make_window_summariser()) : nullptr);
   if (!writer) {
     state.SkipWithError(error.c_str());
     return;

@@ -65,7 +65,7 @@ std::unique_ptr<store::Writer> create_trace(const std::string& path, bool force,
     }
     if (!remove_trace_files(path, error)) return nullptr;
   }
-  return store::Writer::create(path, error, analysis::make_window_summariser());
+  return store::Writer::create(path, error, store::in_background(analysis::make_window_summariser()));
 }
 
 void discard_trace(std::unique_ptr<store::Writer> writer, const std::string& path) {

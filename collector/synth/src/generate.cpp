@@ -282,7 +282,7 @@ bool generate(const Options& options, const std::string& path, std::string* erro
     return false;
   }
   std::unique_ptr<store::Writer> writer =
-      store::Writer::create(path, error, options.summaries ? analysis::make_window_summariser() : nullptr);
+      store::Writer::create(path, error, options.summaries ? store::in_background(analysis::make_window_summariser()) : nullptr);
   if (!writer) return false;
   Generator generator(options, *writer);
   generator.run();

@@ -136,3 +136,74 @@ TEST(SummaryRows, ASchemaTwoTraceStillReadsWithoutSummaries) {
 
 }  // namespace
 }  // namespace moeprof::store
+
+namespace moeprof::store {
+namespace {
+
+// Writes down every call, to compare what reached it with what was given.
+class RecordingSummariser final : public Summariser {
+ public:
+  explicit RecordingSummariser(std::vector<std::string>* calls) : calls_(calls) {}
+  int64_t window_steps() const override { return 7; }
+  void add_expert_load(const ExpertLoad& l) override { note("load", l.step, l.counts.size()); }
+  void add_expert_drops(const ExpertLoad& l) override { note("drops", l.step, l.counts.size()); }
+  void add_all_to_all(const AllToAllEvent& e) override { note("a2a", e.step, e.peers.size()); }
+  void add_compute_span(const ComputeSpan& s) override { note("span " + s.name, s.step, 0); }
+  void add_step(const StepSpan& s) override { note("step", s.step, 0); }
+  int64_t take(bool all, std::vector<SummaryRow>* out) override {
+    calls_->push_back(all ? "take all" : "take");
+    out->push_back({SummaryKind::kOverlap, 0, static_cast<int64_t>(calls_->size()), {}});
+    return 42;
+  }
+
+ private:
+  void note(const std::string& what, int64_t step, size_t size) {
+    calls_->push_back(what + " " + std::to_string(step) + " " + std::to_string(size));
+  }
+  std::vector<std::string>* calls_;
+};
+
+TEST(BackgroundSummariser, EveryRowReachesTheSummariserInOrderBeforeATake) {
+  std::vector<std::string> calls, expected;
+  auto background = in_background(std::make_unique<RecordingSummariser>(&calls));
+  EXPECT_EQ(background->window_steps(), 7);
+  // Enough rows to fill the hand-over queue several times over.
+  for (int64_t step = 0; step < 20000; ++step) {
+    const size_t experts = static_cast<size_t>(step % 5);
+    background->add_expert_load({0, step, 0, std::vector<uint32_t>(experts, 1)});
+    expected.push_back("load " + std::to_string(step) + " " + std::to_string(experts));
+    if (step % 3 == 0) {
+      background->add_expert_drops({0, step, 0, {1}});
+      expected.push_back("drops " + std::to_string(step) + " 1");
+    }
+    background->add_all_to_all({0, step, 0, wire::Phase::kDispatch, wire::Source::kApi, 1, 0, 1, {{1, 2, 3}}});
+    expected.push_back("a2a " + std::to_string(step) + " 1");
+    background->add_compute_span({0, step, 0, wire::ComputeKind::kGate, wire::Source::kApi, 1, 0, 1, "g" + std::to_string(step % 2)});
+    expected.push_back("span g" + std::to_string(step % 2) + " " + std::to_string(step) + " 0");
+    background->add_step({0, step, 0, 1});
+    expected.push_back("step " + std::to_string(step) + " 0");
+    if (step == 9999) {
+      std::vector<SummaryRow> out;
+      EXPECT_EQ(background->take(false, &out), 42);
+      expected.push_back("take");
+      EXPECT_EQ(calls, expected);  // the take came after every row before it
+      ASSERT_EQ(out.size(), 1u);
+    }
+  }
+  std::vector<SummaryRow> out;
+  EXPECT_EQ(background->take(true, &out), 42);
+  expected.push_back("take all");
+  EXPECT_EQ(calls, expected);
+}
+
+TEST(BackgroundSummariser, StopsCleanlyWithRowsNotTaken) {
+  std::vector<std::string> calls;
+  {
+    auto background = in_background(std::make_unique<RecordingSummariser>(&calls));
+    for (int64_t step = 0; step < 5000; ++step) background->add_step({0, step, 0, 1});
+  }  // no take: the thread ends, nothing hangs
+  EXPECT_LE(calls.size(), 5000u);
+}
+
+}  // namespace
+}  // namespace moeprof::store

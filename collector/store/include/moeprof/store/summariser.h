@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "moeprof/store/rows.h"
@@ -25,5 +26,9 @@ class Summariser {
   // `out` and forgets them; returns the lowest window still open, INT64_MAX when none is.
   virtual int64_t take(bool all, std::vector<SummaryRow>* out) = 0;
 };
+
+// Runs `inner` on a thread of its own: the caller's thread only copies each row into a batch
+// (about what writing it costs) and take() waits until every row given so far is summarised.
+std::unique_ptr<Summariser> in_background(std::unique_ptr<Summariser> inner);
 
 }  // namespace moeprof::store
