@@ -28,6 +28,10 @@ double top_share(std::span<const double> descending, int32_t n, double total) {
 
 }  // namespace
 
+double imbalance(double total, double max, size_t num_experts) {
+  return total > 0 && num_experts > 0 ? max / (total / static_cast<double>(num_experts)) : 0.0;
+}
+
 LoadStats load_stats(std::span<const double> tokens) {
   LoadStats s;
   s.num_experts = static_cast<int32_t>(tokens.size());
@@ -45,7 +49,7 @@ LoadStats load_stats(std::span<const double> tokens) {
   if (s.total <= 0) return s;
   s.has_tokens = true;
 
-  s.imbalance = s.max / s.mean;
+  s.imbalance = imbalance(s.total, s.max, tokens.size());
   s.balancedness = s.mean / s.max;
 
   double variance = 0;

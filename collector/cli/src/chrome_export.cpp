@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "moeprof/analysis/load_stats.h"
 #include "moeprof/cli/json_writer.h"
 #include "moeprof/cli/names.h"
 
@@ -141,10 +142,10 @@ void write_load_counters(EventStream& events, const store::Reader& reader,
         total += t;
         busiest = std::max(busiest, t);
       }
-      const double mean = tokens.empty() ? 0.0 : static_cast<double>(total) / static_cast<double>(tokens.size());
+      const double imbalance =
+          analysis::imbalance(static_cast<double>(total), static_cast<double>(busiest), tokens.size());
       const std::string args = "{\"tokens\":" + std::to_string(total) + ",\"busiest_expert_tokens\":" +
-                               std::to_string(busiest) + ",\"imbalance\":" +
-                               number_text(mean > 0 ? static_cast<double>(busiest) / mean : 0.0) + "}";
+                               std::to_string(busiest) + ",\"imbalance\":" + number_text(imbalance) + "}";
       events.begin('C', "expert load L" + std::to_string(layer), pid_of(rank), 0)
           .micros("ts", start->second)
           .raw("args", args)

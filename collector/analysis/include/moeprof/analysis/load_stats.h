@@ -42,6 +42,10 @@ struct LoadStats {
 
 LoadStats load_stats(std::span<const double> tokens_per_expert);
 
+// LoadStats::imbalance alone (max ÷ mean of `num_experts` experts holding `total` tokens,
+// the busiest `max`), for per-step counters that need nothing else; 0 without tokens.
+double imbalance(double total, double max, size_t num_experts);
+
 // The percentile method above, on values sorted ascending; 0 for an empty span.
 double percentile_sorted(std::span<const double> sorted, double p);
 
