@@ -230,6 +230,8 @@ CREATE TABLE drops (
 --     readers check (else they read the rows above).
 --   5 stragglers (rank -1): varint instances, then per rank zigzag varint rank, varints
 --     instances, times_last, wait_caused_ns; exact only as one row per window.
+--   6 all-to-all volume (per rank): per (layer, phase, peer) zigzag varint layer, varint
+--     phase, zigzag varint peer, varint bytes sent to the peer.
 CREATE TABLE summary (
   kind   INTEGER NOT NULL,
   rank   INTEGER NOT NULL,   -- -1: all ranks

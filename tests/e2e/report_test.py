@@ -75,6 +75,25 @@ for layer in report["layers"]:
             [p["tokens"] for p in pairs] != sorted((p["tokens"] for p in pairs), reverse=True):
         sys.exit(f"layer {layer['layer']}: implausible co-activation pairs {pairs}")
 
+# Rank x rank volume: the dispatch bytes of the all-to-all CSV export, summed per (rank, peer).
+volume = [[0] * 4 for _ in range(4)]
+for row in csv.DictReader(run("export", db, "--what", "a2a", "--format", "csv").splitlines()):
+    if row["phase"] == "dispatch":
+        volume[int(row["rank"])][int(row["peer"])] += int(row["send_bytes"])
+if report["dispatch_volume"] != {"ranks": 4, "bytes": volume}:
+    sys.exit(f"dispatch volume {report['dispatch_volume']} != {volume} from the CSV export")
+if sum(map(sum, volume)) == 0:
+    sys.exit("the trace dispatched nothing: the volume check means nothing")
+
+# Utilisation: tokens / (capacity factor x mean tokens per expert), the busiest expert's is
+# its imbalance / the capacity factor.
+for layer in report["layers"]:
+    mean = layer["tokens"] / len(layer["tokens_per_expert"])
+    expected = [t / (layer["capacity_factor"] * mean) for t in layer["tokens_per_expert"]]
+    if any(abs(a - b) > 1e-9 for a, b in zip(layer["utilisation"], expected)) or \
+            abs(max(layer["utilisation"]) - layer["imbalance"] / layer["capacity_factor"]) > 1e-9:
+        sys.exit(f"layer {layer['layer']}: utilisation {layer['utilisation']} != {expected}")
+
 # Block placement: each of 4 ranks holds 32 layers x 8 experts / 4 = 64 experts of Mixtral's
 # published size (3 x hidden 4096 x ffn 14336 bf16 weights).
 summary = report["summary"]
@@ -124,10 +143,11 @@ if not open(pdf_path, "rb").read(5) == b"%PDF-":
 check_shows_numbers("PDF", subprocess.run(["pdftotext", "-layout", pdf_path, "-"], check=True, capture_output=True,
                                           text=True).stdout)
 png_prefix = os.path.join(work, "page")
-subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", pdf_path, png_prefix], check=True)
-pngs = [f for f in os.listdir(work) if f.startswith("page") and f.endswith(".png")]
-if len(pngs) != 1 or os.path.getsize(os.path.join(work, pngs[0])) < 2000:
-    sys.exit(f"pdftoppm did not render the PDF's first page: {pngs}")
+if os.path.exists(png_prefix + ".png"):
+    os.remove(png_prefix + ".png")
+subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", pdf_path, png_prefix], check=True)
+if not os.path.exists(png_prefix + ".png") or os.path.getsize(png_prefix + ".png") < 2000:
+    sys.exit("pdftoppm did not render the PDF's first page")
 
 window = json.loads(run("report", db, "-o", "-", "--layers", "2-3,7", "--steps", "1:3"))
 if [layer["layer"] for layer in window["layers"]] != [2, 3, 7]:

@@ -6,35 +6,6 @@
 
 namespace moeprof::analysis {
 
-namespace {
-
-class MatrixAccumulator {
- public:
-  explicit MatrixAccumulator(std::optional<wire::Phase> phase) : phase_(phase) {}
-  void add(const store::AllToAllEvent& e) {
-    if (e.rank < 0 || (phase_ && e.phase != *phase_)) return;
-    for (const auto& p : e.peers) {
-      if (p.peer >= 0) bytes_[{e.rank, p.peer}] += p.send_bytes;
-    }
-    size_ = std::max(size_, e.rank + 1);  // a rank with no peers still has a row
-  }
-  VolumeMatrix finish() {
-    VolumeMatrix m;
-    m.size = size_;
-    for (const auto& [key, b] : bytes_) m.size = std::max(m.size, key.second + 1);
-    m.bytes.assign(static_cast<size_t>(m.size) * m.size, 0);
-    for (const auto& [key, b] : bytes_) m.bytes[static_cast<size_t>(key.first) * m.size + key.second] = b;
-    return m;
-  }
-
- private:
-  std::optional<wire::Phase> phase_;
-  int32_t size_ = 0;
-  std::map<std::pair<int32_t, int32_t>, uint64_t> bytes_;
-};
-
-}  // namespace
-
 void AllToAllStatsAccumulator::add(const store::AllToAllEvent& e) {
   AllToAllStats& s = stats_[{e.layer, e.phase}];
   s.count += 1;
@@ -63,6 +34,28 @@ std::vector<AllToAllStats> AllToAllStatsAccumulator::finish() const {
   return out;
 }
 
+void VolumeMatrixAccumulator::add(const store::AllToAllEvent& e) {
+  if (e.rank < 0 || (phase_ && e.phase != *phase_)) return;
+  size_ = std::max(size_, e.rank + 1);  // a rank with no peers still has a row
+  for (const auto& p : e.peers)
+    if (p.peer >= 0) bytes_[{e.rank, p.peer}] += p.send_bytes;
+}
+
+void VolumeMatrixAccumulator::add(int32_t from, int32_t to, uint64_t bytes) {
+  if (from < 0) return;
+  size_ = std::max(size_, from + 1);
+  if (to >= 0) bytes_[{from, to}] += bytes;
+}
+
+VolumeMatrix VolumeMatrixAccumulator::finish() const {
+  VolumeMatrix m;
+  m.size = size_;
+  for (const auto& [key, b] : bytes_) m.size = std::max(m.size, key.second + 1);
+  m.bytes.assign(static_cast<size_t>(m.size) * m.size, 0);
+  for (const auto& [key, b] : bytes_) m.bytes[static_cast<size_t>(key.first) * m.size + key.second] = b;
+  return m;
+}
+
 double AllToAllStats::bandwidth_bytes_per_s() const {
   return total_ns > 0 ? static_cast<double>(network_bytes_sent) * 1e9 / static_cast<double>(total_ns) : 0.0;
 }
@@ -80,14 +73,14 @@ std::vector<AllToAllStats> all_to_all_stats(const store::Reader& reader, const s
 }
 
 VolumeMatrix volume_matrix(const std::vector<store::AllToAllEvent>& events, std::optional<wire::Phase> phase) {
-  MatrixAccumulator acc(phase);
+  VolumeMatrixAccumulator acc(phase);
   for (const auto& e : events) acc.add(e);
   return acc.finish();
 }
 
 VolumeMatrix volume_matrix(const store::Reader& reader, const store::Filter& filter,
                            std::optional<wire::Phase> phase) {
-  MatrixAccumulator acc(phase);
+  VolumeMatrixAccumulator acc(phase);
   reader.for_each_all_to_all(filter, [&](const store::AllToAllEvent& e) { acc.add(e); });
   return acc.finish();
 }

@@ -27,6 +27,7 @@ std::vector<LayerCounts> layer_counts(std::map<int32_t, std::vector<uint64_t>>& 
 struct RankWindow {
   std::map<int32_t, std::vector<uint64_t>> load, drops;
   AllToAllStatsAccumulator all_to_all;
+  PeerVolume volume;
   bool has_all_to_all = false;
   OverlapAccumulator overlap;
   WindowOverlap bounds;  // first start and last end of the spans given to `overlap`
@@ -65,6 +66,7 @@ class WindowSummariser final : public store::Summariser {
     const int64_t w = seen(event.rank, event.step);
     RankWindow& r = rank_window(event.rank, w);
     r.all_to_all.add(event);
+    for (const wire::PeerBytes& p : event.peers) r.volume[{event.layer, event.phase, p.peer}] += p.send_bytes;
     r.has_all_to_all = true;
     r.overlap.add(event);
     r.note_span(event.start_ns, event.end_ns);
@@ -143,8 +145,10 @@ class WindowSummariser final : public store::Summariser {
     if (!r.load.empty()) out->push_back(row(SummaryKind::kExpertLoad, rank, w, summary_codec::encode_counts(layer_counts(r.load))));
     if (!r.drops.empty())
       out->push_back(row(SummaryKind::kExpertDrops, rank, w, summary_codec::encode_counts(layer_counts(r.drops))));
-    if (r.has_all_to_all)
+    if (r.has_all_to_all) {
       out->push_back(row(SummaryKind::kAllToAll, rank, w, summary_codec::encode_all_to_all(r.all_to_all.finish())));
+      out->push_back(row(SummaryKind::kVolume, rank, w, summary_codec::encode_volume(r.volume)));
+    }
     if (r.has_spans) {
       std::vector<RankOverlap> overlap = r.overlap.finish();  // one rank: one entry
       r.bounds.overlap = std::move(overlap.front());

@@ -213,5 +213,31 @@ bool decode_stragglers(wire::ByteSpan data, Stragglers* stragglers) {
   return true;
 }
 
+wire::Bytes encode_volume(const PeerVolume& volume) {
+  wire::Bytes out;
+  for (const auto& [key, bytes] : volume) {
+    const auto& [layer, phase, peer] = key;
+    put_signed(out, layer);
+    wire::put_varint(out, static_cast<uint64_t>(phase));
+    put_signed(out, peer);
+    wire::put_varint(out, bytes);
+  }
+  return out;
+}
+
+bool decode_volume(wire::ByteSpan data, PeerVolume* volume) {
+  Reader in(data);
+  while (!in.at_end()) {
+    int32_t layer = 0, peer = 0;
+    uint32_t phase = 0;
+    uint64_t bytes = 0;
+    if (!in.signed_value(&layer) || !in.unsigned_value(&phase) || phase > 0xff || !in.signed_value(&peer) ||
+        !in.unsigned_value(&bytes))
+      return false;
+    (*volume)[{layer, static_cast<wire::Phase>(phase), peer}] += bytes;
+  }
+  return true;
+}
+
 }  // namespace summary_codec
 }  // namespace moeprof::analysis

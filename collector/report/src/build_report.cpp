@@ -100,6 +100,7 @@ struct LoadPass {
 // All-to-all statistics, overlap and stragglers over the window.
 struct CommPass {
   analysis::AllToAllStatsAccumulator all_to_all;
+  analysis::VolumeMatrixAccumulator dispatch_volume{wire::Phase::kDispatch};
   std::vector<analysis::RankOverlap> overlap;
   analysis::Stragglers stragglers;
 };
@@ -219,6 +220,16 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
                             [&](const store::SummaryRow& row) {
                               check_decoded(analysis::summary_codec::decode_all_to_all(row.data, &p.all_to_all), reader, row);
                             });
+    analysis::PeerVolume volume;
+    reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
+                            [&](const store::SummaryRow& row) {
+                              volume.clear();
+                              check_decoded(analysis::summary_codec::decode_volume(row.data, &volume), reader, row);
+                              for (const auto& [key, bytes] : volume) {
+                                const auto& [layer, phase, peer] = key;
+                                if (phase == wire::Phase::kDispatch && selected(layer)) p.dispatch_volume.add(row.rank, peer, bytes);
+                              }
+                            });
     if (!adds_up) return std::nullopt;
   }
 
@@ -236,6 +247,7 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
       reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) {
         if (!selected(e.layer)) return;
         p.all_to_all.add(e);
+        p.dispatch_volume.add(e);
         overlap.add(e);
         note(e.rank, e.start_ns, e.end_ns);
         arrivals.push_back(analysis::without_peers(e));
@@ -359,6 +371,7 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   std::map<int32_t, analysis::OverlapStats> layer_comm;
   for (const analysis::LayerOverlap& l : analysis::overlap_by_layer(comm->overlap)) layer_comm[l.layer] = l.stats;
   r.all_to_all = comm->all_to_all.finish();
+  r.dispatch_volume = comm->dispatch_volume.finish();
   r.stragglers = comm->stragglers;
   std::vector<store::StepSpan> steps;
   for (const store::Filter& f : filters) {
@@ -378,6 +391,8 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       lr.capacity_factor = it->second.factor_for_drop_fraction(options.drop_target);
     if (auto it = layer_comm.find(layer); it != layer_comm.end()) lr.comm = it->second;
     lr.tokens_per_expert.assign(load.layer(layer).begin(), load.layer(layer).end());
+    const double capacity = lr.capacity_factor * lr.load.mean;
+    for (double tokens : lr.tokens_per_expert) lr.utilisation.push_back(capacity > 0 ? tokens / capacity : 0.0);
     if (static_cast<size_t>(layer) < ranks.per_layer.size()) lr.tokens_per_rank = ranks.per_layer[layer];
     lr.trend = analysis::load_trend(pass.earlier.layer(layer), pass.later.layer(layer));
     if (auto it = coactivation.find(layer); it != coactivation.end()) {

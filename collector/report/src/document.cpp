@@ -137,6 +137,26 @@ Section communication_section(const Report& r) {
     a2a.rows.push_back({integer(a.layer), integer(static_cast<int>(a.phase)), integer(a.count), ms(a.total_ns),
                         integer(static_cast<int64_t>(a.bytes_sent)), format_number(a.bandwidth_bytes_per_s() / 1e9)});
   s.blocks.emplace_back(std::move(a2a));
+  const analysis::VolumeMatrix& v = r.dispatch_volume;
+  if (v.size > 0) {
+    Heatmap heat{"from rank", "to rank", {}, v.size, {}, 2};
+    Table volume{{"from rank"}, {}};
+    for (int32_t to = 0; to < v.size; ++to) volume.header.push_back("to " + integer(to));
+    for (int32_t from = 0; from < v.size; ++from) {
+      heat.row_labels.push_back(integer(from));
+      std::vector<double>& values = heat.values.emplace_back();
+      std::vector<std::string>& row = volume.rows.emplace_back(std::vector<std::string>{integer(from)});
+      for (int32_t to = 0; to < v.size; ++to) {
+        values.push_back(static_cast<double>(v.at(from, to)));
+        row.push_back(integer(static_cast<int64_t>(v.at(from, to))));
+      }
+    }
+    s.blocks.emplace_back(Figure{"Bytes dispatched from each rank (row) to each rank (column), as a multiple of the "
+                                 "row's mean (colour scale 0 to 2)",
+                                 std::move(heat)});
+    s.blocks.emplace_back(std::string("Bytes dispatched, rank to rank (the combine sends them back):"));
+    s.blocks.emplace_back(std::move(volume));
+  }
   Table stragglers{{"rank", "instances", "times last", "wait caused (ms)"}, {}};
   for (const analysis::RankStraggling& st : r.stragglers.ranks)
     stragglers.rows.push_back(

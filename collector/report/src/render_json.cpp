@@ -113,6 +113,8 @@ std::string render_json(const Report& r) {
     trend_fields(j, l.trend);
     j.key("tokens_per_expert");
     array(j, l.tokens_per_expert);
+    j.key("utilisation");
+    array(j, l.utilisation);
     j.key("tokens_per_rank");
     array(j, l.tokens_per_rank);
     j.key("routed_tokens").value(l.routed_tokens).key("top_pairs").begin_array();
@@ -138,6 +140,15 @@ std::string render_json(const Report& r) {
     j.key("bandwidth_bytes_per_s").value(a.bandwidth_bytes_per_s()).end_object();
   }
   j.end_array();
+
+  const analysis::VolumeMatrix& v = r.dispatch_volume;
+  j.key("dispatch_volume").begin_object().key("ranks").value(v.size).key("bytes").begin_array();
+  for (int32_t from = 0; from < v.size; ++from) {
+    j.begin_array();
+    for (int32_t to = 0; to < v.size; ++to) j.value(v.at(from, to));
+    j.end_array();
+  }
+  j.end_array().end_object();
 
   j.key("stragglers").begin_object().key("instances").value(r.stragglers.instances).key("ranks").begin_array();
   for (const analysis::RankStraggling& s : r.stragglers.ranks) {

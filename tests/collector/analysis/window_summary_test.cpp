@@ -104,11 +104,13 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
   AllToAllStatsAccumulator all_to_all;
   std::map<int32_t, RankOverlap> overlap;
   Stragglers stragglers;
+  VolumeMatrixAccumulator dispatch_volume;
   std::set<std::tuple<SummaryKind, int32_t, int64_t>> seen;
   for (const SummaryRow& row : summaries) {
     EXPECT_TRUE(seen.insert({row.kind, row.rank, row.window}).second) << "one row per kind, rank and window";
     std::vector<LayerCounts> counts;
     WindowOverlap part;
+    PeerVolume volume;
     switch (row.kind) {
       case SummaryKind::kExpertLoad:
       case SummaryKind::kExpertDrops:
@@ -127,6 +129,11 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
         part.overlap.rank = row.rank;
         if (auto [it, inserted] = overlap.try_emplace(row.rank, part.overlap); !inserted) it->second.merge(part.overlap);
         break;
+      case SummaryKind::kVolume:
+        ASSERT_TRUE(codec::decode_volume(row.data, &volume));
+        for (const auto& [key, bytes] : volume)
+          if (std::get<1>(key) == wire::Phase::kDispatch) dispatch_volume.add(row.rank, std::get<2>(key), bytes);
+        break;
       case SummaryKind::kStragglers:
         EXPECT_EQ(row.rank, -1);
         ASSERT_TRUE(codec::decode_stragglers(row.data, &stragglers));
@@ -135,7 +142,7 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
   }
   // 50 steps in windows of 8: 7 windows, every kind present in each but drops in the last
   // (steps 48 and 49 drop nothing).
-  EXPECT_EQ(seen.size(), 7u * (3 * 4 + 2) - 3);
+  EXPECT_EQ(seen.size(), 7u * (3 * 5 + 2) - 3);
 
   ExpertLoadMatrix direct_load, direct_drops;
   CapacityCurve direct_capacity;
@@ -154,6 +161,9 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
     EXPECT_DOUBLE_EQ(capacity.factor_for_drop_fraction(f), direct_capacity.factor_for_drop_fraction(f)) << f;
 
   EXPECT_EQ(all_to_all.finish(), all_to_all_stats(rows.all_to_alls));
+  const VolumeMatrix direct_volume = volume_matrix(rows.all_to_alls, wire::Phase::kDispatch);
+  EXPECT_EQ(dispatch_volume.finish().size, direct_volume.size);
+  EXPECT_EQ(dispatch_volume.finish().bytes, direct_volume.bytes);
   std::vector<RankOverlap> merged;
   for (auto& [rank, r] : overlap) merged.push_back(r);
   const std::vector<RankOverlap> direct = compute_overlap(rows.all_to_alls, rows.compute, rows.steps);
@@ -259,6 +269,11 @@ TEST(SummaryCodec, RoundTripsEveryKind) {
   ASSERT_EQ(overlap_back.overlap.layers.size(), 2u);
   EXPECT_EQ(overlap_back.overlap.layers[1].layer, 3);
   EXPECT_EQ(overlap_back.overlap.layers[1].stats, overlap.overlap.layers[1].stats);
+
+  const PeerVolume volume{{{0, wire::Phase::kDispatch, 3}, 1000}, {{-1, wire::Phase::kCombine, 0}, 0}};
+  PeerVolume volume_back;
+  ASSERT_TRUE(codec::decode_volume(codec::encode_volume(volume), &volume_back));
+  EXPECT_EQ(volume_back, volume);
 
   const Stragglers stragglers{5, {{0, 5, 1, 10}, {2, 5, 4, 300}}};
   Stragglers stragglers_back;

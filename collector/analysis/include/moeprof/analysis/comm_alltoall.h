@@ -57,6 +57,23 @@ struct VolumeMatrix {
   uint64_t at(int32_t from, int32_t to) const { return bytes[static_cast<size_t>(from) * size + to]; }
 };
 
+// Sums events (of one phase, when given), or bytes of other parts of a window.
+class VolumeMatrixAccumulator {
+ public:
+  explicit VolumeMatrixAccumulator(std::optional<wire::Phase> phase = std::nullopt) : phase_(phase) {}
+  void add(const store::AllToAllEvent& e);
+  // Bytes from `from` to `to` (an existing row with no bytes is added with bytes = 0).
+  void add(int32_t from, int32_t to, uint64_t bytes);
+  VolumeMatrix finish() const;
+  // The sums so far, row by row: (from, to) -> bytes.
+  const std::map<std::pair<int32_t, int32_t>, uint64_t>& cells() const { return bytes_; }
+
+ private:
+  std::optional<wire::Phase> phase_;
+  int32_t size_ = 0;
+  std::map<std::pair<int32_t, int32_t>, uint64_t> bytes_;
+};
+
 // Of all events, or of one phase only (dispatch and combine move the same tokens back and
 // forth, so the sum of both counts each token twice).
 VolumeMatrix volume_matrix(const std::vector<store::AllToAllEvent>& events,

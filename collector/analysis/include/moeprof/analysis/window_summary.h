@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "moeprof/analysis/capacity.h"
@@ -32,6 +33,9 @@ struct LayerCounts {
   std::vector<uint64_t> counts;
   bool operator==(const LayerCounts&) const = default;
 };
+
+// Bytes one rank sent to each peer, per layer and phase: (layer, phase, peer) -> bytes.
+using PeerVolume = std::map<std::tuple<int32_t, wire::Phase, int32_t>, uint64_t>;
 
 // One rank's overlap over one window, and the time its spans (all-to-all, compute, steps)
 // cover: windows whose spans do not overlap in time add up exactly.
@@ -70,6 +74,8 @@ wire::Bytes encode_overlap(const WindowOverlap& overlap);
 bool decode_overlap(wire::ByteSpan data, WindowOverlap* overlap);  // replaces, does not add
 wire::Bytes encode_stragglers(const Stragglers& stragglers);
 bool decode_stragglers(wire::ByteSpan data, Stragglers* stragglers);
+wire::Bytes encode_volume(const PeerVolume& volume);
+bool decode_volume(wire::ByteSpan data, PeerVolume* volume);
 }  // namespace summary_codec
 
 }  // namespace moeprof::analysis

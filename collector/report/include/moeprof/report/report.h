@@ -38,6 +38,9 @@ struct LayerReport {
   double capacity_factor = 0;  // smallest factor dropping <= drop_target of the assignments
   analysis::OverlapStats comm;
   std::vector<double> tokens_per_expert;  // the heatmap's row
+  // Per expert: its tokens ÷ its capacity at the layer's capacity factor (factor × the
+  // layer's mean tokens per expert): how full its buffer was on average; 0 without tokens.
+  std::vector<double> utilisation;
   std::vector<double> tokens_per_rank;    // under the recorded placement
   analysis::LoadTrend trend;              // the window's earlier half against its later half
   uint64_t routed_tokens = 0;             // tokens with router decisions (0: none recorded)
@@ -72,6 +75,7 @@ struct Report {
   double bytes_per_expert = 0;          // 0: the model's expert size is not known
   analysis::OverlapStats comm;    // every rank and layer
   std::vector<analysis::AllToAllStats> all_to_all;
+  analysis::VolumeMatrix dispatch_volume;  // bytes each rank dispatched to each rank
   analysis::Stragglers stragglers;
   // The placement suggestion (no redundant slots) for the window's load.
   double busiest_before = 0, busiest_after = 0, balancedness_before = 0, balancedness_after = 0;

@@ -157,6 +157,7 @@ enum class SummaryKind : int32_t {
   kAllToAll = 3,
   kOverlap = 4,
   kStragglers = 5,
+  kVolume = 6,
 };
 
 // One summary row: a window of steps, of one rank or (rank -1) of all ranks. The store keeps
