@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "moeprof/analysis/window_summary.h"
+
 namespace moeprof::analysis {
 
 void ExpertLoadMatrix::resize(int32_t layers, int32_t experts) {
@@ -37,16 +39,35 @@ ExpertLoadMatrix sized_for_model(const store::Reader& reader) {
 
 }  // namespace
 
-ExpertLoadMatrix expert_load_matrix(const store::Reader& reader, const store::Filter& filter) {
+namespace {
+
+// Rows of the filter: whole summarised windows from their summaries, the rest row by row.
+ExpertLoadMatrix counts_matrix(const store::Reader& reader, const store::Filter& filter, store::SummaryKind kind) {
   ExpertLoadMatrix m = sized_for_model(reader);
-  reader.for_each_expert_load(filter, [&](const store::ExpertLoad& row) { m.add(row.layer, row.counts); });
+  const SummaryCover cover = summary_cover(reader, filter.step_begin, filter.step_end);
+  const auto add_row = [&](const store::ExpertLoad& row) { m.add(row.layer, row.counts); };
+  for (const store::Filter& f : cover.uncovered(filter)) {
+    if (kind == store::SummaryKind::kExpertLoad)
+      reader.for_each_expert_load(f, add_row);
+    else
+      reader.for_each_expert_drops(f, add_row);
+  }
+  for_each_counts_summary(reader, kind, cover, [&](const store::SummaryRow& row, const std::vector<LayerCounts>& layers) {
+    if (filter.rank && row.rank != *filter.rank) return;
+    for (const LayerCounts& l : layers)
+      if (!filter.layer || l.layer == *filter.layer) m.add(l.layer, l.counts);
+  });
   return m;
 }
 
+}  // namespace
+
+ExpertLoadMatrix expert_load_matrix(const store::Reader& reader, const store::Filter& filter) {
+  return counts_matrix(reader, filter, store::SummaryKind::kExpertLoad);
+}
+
 ExpertLoadMatrix expert_drops_matrix(const store::Reader& reader, const store::Filter& filter) {
-  ExpertLoadMatrix m = sized_for_model(reader);
-  reader.for_each_expert_drops(filter, [&](const store::ExpertLoad& row) { m.add(row.layer, row.counts); });
-  return m;
+  return counts_matrix(reader, filter, store::SummaryKind::kExpertDrops);
 }
 
 std::vector<double> sum_over_layers(const ExpertLoadMatrix& matrix) {

@@ -46,4 +46,22 @@ SummaryCover summary_cover(const store::Reader& reader, std::optional<int64_t> s
   return cover;
 }
 
+void check_decoded(bool decoded, const store::Reader& reader, const store::SummaryRow& row) {
+  if (!decoded)
+    throw store::Error(reader.path() + ": corrupt summary row (kind " + std::to_string(static_cast<int>(row.kind)) +
+                       ", rank " + std::to_string(row.rank) + ", window " + std::to_string(row.window) +
+                       "): its data does not decode");
+}
+
+void for_each_counts_summary(const store::Reader& reader, store::SummaryKind kind, const SummaryCover& cover,
+                             const std::function<void(const store::SummaryRow&, const std::vector<LayerCounts>&)>& fn) {
+  if (cover.empty()) return;
+  std::vector<LayerCounts> layers;
+  reader.for_each_summary(kind, cover.first_window, cover.end_window, [&](const store::SummaryRow& row) {
+    layers.clear();
+    check_decoded(summary_codec::decode_counts(row.data, &layers), reader, row);
+    fn(row, layers);
+  });
+}
+
 }  // namespace moeprof::analysis

@@ -31,14 +31,6 @@ std::vector<store::Filter> window_filters(const Options& o) {
   return out;
 }
 
-// A summary row whose data does not decode means a corrupt file.
-void check_decoded(bool ok, const store::Reader& reader, const store::SummaryRow& row) {
-  if (!ok)
-    throw store::Error(reader.path() + ": corrupt summary row (kind " + std::to_string(static_cast<int>(row.kind)) +
-                       ", rank " + std::to_string(row.rank) + ", window " + std::to_string(row.window) +
-                       "): its data does not decode");
-}
-
 // The window's steps that hold expert load, and where each falls: its point of the
 // load-over-time chart, and the earlier or later half for the trend (the middle step of an
 // odd count is in neither, as analysis::load_trend has it). Up to kTrendPoints steps, a
@@ -139,25 +131,23 @@ LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>
 
   const int64_t w_steps = cover.window_steps;
   std::set<int64_t> split;  // windows with steps in both halves, or in one and the middle
-  std::vector<analysis::LayerCounts> layers;
-  reader.for_each_summary(store::SummaryKind::kExpertLoad, cover.first_window, cover.end_window,
-                          [&](const store::SummaryRow& row) {
-                            layers.clear();
-                            check_decoded(analysis::summary_codec::decode_counts(row.data, &layers), reader, row);
-                            const size_t first = layout.index(row.window * w_steps);
-                            const size_t end = layout.index((row.window + 1) * w_steps);
-                            if (first == end) return;  // no steps with load (cannot be: the summary came from them)
-                            const bool earlier = layout.earlier(end - 1), later = layout.later(first);
-                            if (!earlier && !later && (layout.earlier(first) || layout.later(end - 1))) split.insert(row.window);
-                            analysis::ExpertLoadMatrix& point = p.by_point[layout.point_of_window(row.window)];
-                            for (const analysis::LayerCounts& l : layers) {
-                              if (!selected(l.layer) || l.layer < 0) continue;
-                              p.load.add(l.layer, l.counts);
-                              point.add(l.layer, l.counts);
-                              if (earlier) p.earlier.add(l.layer, l.counts);
-                              if (later) p.later.add(l.layer, l.counts);
-                            }
-                          });
+  analysis::for_each_counts_summary(
+      reader, store::SummaryKind::kExpertLoad, cover,
+      [&](const store::SummaryRow& row, const std::vector<analysis::LayerCounts>& layers) {
+        const size_t first = layout.index(row.window * w_steps);
+        const size_t end = layout.index((row.window + 1) * w_steps);
+        if (first == end) return;  // no steps with load (cannot be: the summary came from them)
+        const bool earlier = layout.earlier(end - 1), later = layout.later(first);
+        if (!earlier && !later && (layout.earlier(first) || layout.later(end - 1))) split.insert(row.window);
+        analysis::ExpertLoadMatrix& point = p.by_point[layout.point_of_window(row.window)];
+        for (const analysis::LayerCounts& l : layers) {
+          if (!selected(l.layer) || l.layer < 0) continue;
+          p.load.add(l.layer, l.counts);
+          point.add(l.layer, l.counts);
+          if (earlier) p.earlier.add(l.layer, l.counts);
+          if (later) p.later.add(l.layer, l.counts);
+        }
+      });
   for (int64_t w : split) {
     store::Filter f;
     f.step_begin = w * w_steps;
@@ -166,17 +156,15 @@ LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>
       if (selected(l.layer) && l.layer >= 0) add_to_halves(l);
     });
   }
-  reader.for_each_summary(store::SummaryKind::kExpertDrops, cover.first_window, cover.end_window,
-                          [&](const store::SummaryRow& row) {
-                            layers.clear();
-                            check_decoded(analysis::summary_codec::decode_counts(row.data, &layers), reader, row);
-                            for (const analysis::LayerCounts& l : layers)
-                              if (selected(l.layer) && l.layer >= 0) p.drops.add(l.layer, l.counts);
-                          });
+  analysis::for_each_counts_summary(reader, store::SummaryKind::kExpertDrops, cover,
+                                    [&](const store::SummaryRow&, const std::vector<analysis::LayerCounts>& layers) {
+                                      for (const analysis::LayerCounts& l : layers)
+                                        if (selected(l.layer) && l.layer >= 0) p.drops.add(l.layer, l.counts);
+                                    });
   std::map<int32_t, analysis::CapacityCurve> curves;
   reader.for_each_summary(store::SummaryKind::kCapacity, cover.first_window, cover.end_window,
                           [&](const store::SummaryRow& row) {
-                            check_decoded(analysis::summary_codec::decode_capacity(row.data, &curves), reader, row);
+                            analysis::check_decoded(analysis::summary_codec::decode_capacity(row.data, &curves), reader, row);
                           });
   for (const auto& [layer, curve] : curves)
     if (selected(layer) && layer >= 0) p.layer_capacity[layer].merge(curve);
@@ -203,7 +191,7 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
     analysis::WindowOverlap part;
     reader.for_each_summary(store::SummaryKind::kOverlap, cover.first_window, cover.end_window,
                             [&](const store::SummaryRow& row) {
-                              check_decoded(analysis::summary_codec::decode_overlap(row.data, &part), reader, row);
+                              analysis::check_decoded(analysis::summary_codec::decode_overlap(row.data, &part), reader, row);
                               if (!seen.insert({row.rank, row.window}).second) adds_up = false;  // a late second row
                               pieces[row.rank].push_back({part.first_start_ns, part.last_end_ns});
                               part.overlap.rank = row.rank;
@@ -213,18 +201,18 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
     std::set<int64_t> straggler_windows;
     reader.for_each_summary(store::SummaryKind::kStragglers, cover.first_window, cover.end_window,
                             [&](const store::SummaryRow& row) {
-                              check_decoded(analysis::summary_codec::decode_stragglers(row.data, &p.stragglers), reader, row);
+                              analysis::check_decoded(analysis::summary_codec::decode_stragglers(row.data, &p.stragglers), reader, row);
                               if (!straggler_windows.insert(row.window).second) adds_up = false;
                             });
     reader.for_each_summary(store::SummaryKind::kAllToAll, cover.first_window, cover.end_window,
                             [&](const store::SummaryRow& row) {
-                              check_decoded(analysis::summary_codec::decode_all_to_all(row.data, &p.all_to_all), reader, row);
+                              analysis::check_decoded(analysis::summary_codec::decode_all_to_all(row.data, &p.all_to_all), reader, row);
                             });
     analysis::PeerVolume volume;
     reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
                             [&](const store::SummaryRow& row) {
                               volume.clear();
-                              check_decoded(analysis::summary_codec::decode_volume(row.data, &volume), reader, row);
+                              analysis::check_decoded(analysis::summary_codec::decode_volume(row.data, &volume), reader, row);
                               for (const auto& [key, bytes] : volume) {
                                 const auto& [layer, phase, peer] = key;
                                 if (phase == wire::Phase::kDispatch && selected(layer)) p.dispatch_volume.add(row.rank, peer, bytes);

@@ -1,5 +1,6 @@
-// Window summaries: the codec of every kind, when the summariser closes windows, and that
-// summaries of rows add up to what the analysis computes from the same rows directly.
+// Window summaries: the codec of every kind, when the summariser closes windows, that
+// summaries of rows add up to what the analysis computes from the same rows directly, and
+// that the load matrix read from summaries equals the one read row by row.
 #include "moeprof/analysis/window_summary.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/window_summariser.h"
+#include "moeprof/synth/synth.h"
+#include "trace_fixture.h"
 
 namespace moeprof::analysis {
 namespace {
@@ -303,6 +306,40 @@ TEST(SummaryCodec, RejectsCutAndMalformedData) {
   Stragglers stragglers;
   EXPECT_FALSE(codec::decode_stragglers(wire::Bytes{}, &stragglers));
   EXPECT_FALSE(codec::decode_stragglers(cut(codec::encode_stragglers({1, {{0, 1, 1, 5}}})), &stragglers));
+}
+
+}  // namespace
+}  // namespace moeprof::analysis
+
+namespace moeprof::analysis {
+namespace {
+
+TEST(SummarisedLoadMatrix, EqualsTheRowsForEveryFilter) {
+  testing::TempDir dir;
+  synth::Options o;
+  o.shape = *synth::find_shape("mixtral-8x7b");
+  o.shape.num_layers = 4;
+  o.ranks = 3;
+  o.steps = 100;
+  o.tokens_per_rank = 64;
+  o.zipf_skew = 1.0;
+  o.all_to_all = o.compute = false;
+  std::string error;
+  const std::string with = dir.file("with.db"), without = dir.file("without.db");
+  ASSERT_TRUE(synth::generate(o, with, &error)) << error;
+  o.summaries = false;
+  ASSERT_TRUE(synth::generate(o, without, &error)) << error;
+  auto summarised = store::Reader::open(with, &error), rows = store::Reader::open(without, &error);
+  ASSERT_TRUE(summarised && rows) << error;
+  ASSERT_TRUE(summarised->summaries());
+  for (const store::Filter& f : {store::Filter{}, store::Filter{.rank = 1}, store::Filter{.layer = 2},
+                                 store::Filter{.step_begin = 10, .step_end = 90}, store::Filter{.step_begin = 64},
+                                 store::Filter{.rank = 2, .layer = 0, .step_begin = 0, .step_end = 64}}) {
+    const ExpertLoadMatrix a = expert_load_matrix(*summarised, f), b = expert_load_matrix(*rows, f);
+    EXPECT_EQ(a.tokens, b.tokens) << f.rank.value_or(-1) << " " << f.layer.value_or(-1) << " "
+                                  << f.step_begin.value_or(-1) << ":" << f.step_end.value_or(-1);
+    EXPECT_GT(sum_over_layers(a).size(), 0u);
+  }
 }
 
 }  // namespace

@@ -26,6 +26,8 @@ struct ExpertLoadMatrix {
 
 // Expert load of the window. The matrix covers at least the model's layers and experts
 // (Reader::model()) even when the window holds no rows, so an empty window gives zeros.
+// Whole summarised windows are read from their summaries (window_summary.h), the rest row by
+// row: the same sums either way, in a fraction of the time on long traces.
 // May throw store::Error (a corrupt file).
 ExpertLoadMatrix expert_load_matrix(const store::Reader& reader, const store::Filter& filter);
 // Tokens dropped over capacity, same shape (expert_drops rows).

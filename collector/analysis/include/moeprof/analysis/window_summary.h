@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -60,6 +61,13 @@ struct SummaryCover {
 // Throws store::Error (a corrupt file).
 SummaryCover summary_cover(const store::Reader& reader, std::optional<int64_t> step_begin,
                            std::optional<int64_t> step_end);
+
+// Throws store::Error naming the file and the row unless `decoded` (a corrupt summary).
+void check_decoded(bool decoded, const store::Reader& reader, const store::SummaryRow& row);
+// The expert-load or expert-drops summaries of the cover's windows, decoded, in (window, rank)
+// order. Throws store::Error.
+void for_each_counts_summary(const store::Reader& reader, store::SummaryKind kind, const SummaryCover& cover,
+                             const std::function<void(const store::SummaryRow&, const std::vector<LayerCounts>&)>& fn);
 
 // Encoders and decoders of the summary kinds; a decoder returns false on malformed data and
 // adds what it decodes to its output (several rows of a window add up).
