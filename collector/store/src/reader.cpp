@@ -303,7 +303,11 @@ TableCounts Reader::counts() const {
   };
   c.processes = count("process");
   c.steps = count("step");
+  // From meta where the writer kept the count; older traces add up every chunk row.
   const auto entries = [&](const char* table) {
+    if (const auto kept = impl_->scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" +
+                                        std::string(detail::kEntriesKeyPrefix) + table + "'"))
+      return *kept;
     return impl_->scalar(std::string("SELECT sum(entries) FROM ") + table).value_or(0);
   };
   c.expert_load = entries("expert_load");

@@ -153,6 +153,18 @@ class Checker {
          });
   }
 
+  // The event counts the writer kept in meta must be those the chunk rows hold.
+  void kept_entries() {
+    for (const char* table : {"expert_load", "expert_drops", "all_to_all", "compute_span"}) {
+      const auto kept = impl_.scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" +
+                                     std::string(detail::kEntriesKeyPrefix) + table + "'");
+      const int64_t held = impl_.scalar(std::string("SELECT sum(entries) FROM ") + table).value_or(0);
+      if (kept && *kept != held)
+        add("meta entries." + std::string(table) + " says " + std::to_string(*kept) + " events, the table holds " +
+            std::to_string(held));
+    }
+  }
+
   // Spans must not end before they start.
   void span_order() {
     for (const char* table : {"step", "range", "gpu_kernel"}) {
@@ -196,6 +208,7 @@ std::vector<std::string> Reader::check() const {
   checker.part([&] { checker.span_table("all_to_all"); });
   checker.part([&] { checker.span_table("compute_span"); });
   checker.part([&] { checker.span_order(); });
+  checker.part([&] { checker.kept_entries(); });
   return checker.result();
 }
 

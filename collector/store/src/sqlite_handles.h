@@ -27,6 +27,9 @@ inline constexpr std::string_view kMaxDurationKeyPrefix = "max_duration_ns.";
 // Meta rows `max_step_span.<table>` of the chunk tables hold the most steps one chunk spans
 // (step_max - step_min), so a step-range query can bound its step_min index scan from below.
 inline constexpr std::string_view kMaxStepSpanKeyPrefix = "max_step_span.";
+// Meta rows `entries.<table>` of the chunk tables hold the events they hold (the sum of
+// `entries`), so counting them reads no chunk.
+inline constexpr std::string_view kEntriesKeyPrefix = "entries.";
 // Window summaries (schemas/trace.sql, "Summaries"): steps per window, and the window below
 // which every window is summarised. Traces written without summaries have neither.
 inline constexpr std::string_view kSummaryWindowStepsKey = "summary_window_steps";

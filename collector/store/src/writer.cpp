@@ -186,6 +186,8 @@ struct Writer::Impl {
   std::array<int64_t, kSpanTableCount> stored_max_duration{};
   // Chunk tables: the most steps one chunk row spans (step_max - step_min), kept in meta.
   std::array<int64_t, kSpanTableCount> max_step_span{}, stored_max_step_span{};
+  // Chunk tables: events written (the sum of `entries`), kept in meta so counting is free.
+  std::map<std::string, int64_t> entries_written, stored_entries_written;
   // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
   std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
   std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
@@ -318,6 +320,7 @@ struct Writer::Impl {
     bind_int(s, 4, static_cast<int64_t>(c.tokens));
     bind_blob(s, 5, c.blob);
     const bool ok = insert(id, table);
+    if (ok) entries_written[table] += c.entries;
     c.entries = 0;
     c.tokens = 0;
     c.blob.clear();
@@ -351,6 +354,7 @@ struct Writer::Impl {
     note_span(table, c.start_min, c.end_max);
     max_step_span[table] = std::max(max_step_span[table], saturating_sub(c.step_max, c.step_min));
     const bool ok = insert(id, kSpanTableName[table]);
+    if (ok) entries_written[kSpanTableName[table]] += c.entries;
     c.entries = 0;  // admit() sets the bounds afresh
     c.send_bytes = c.recv_bytes = 0;
     c.encoder.reset();
@@ -392,6 +396,12 @@ struct Writer::Impl {
       if (max_step_span[t] == stored_max_step_span[t]) continue;
       if (!set_meta(std::string(detail::kMaxStepSpanKeyPrefix) + kSpanTableName[t], max_step_span[t])) return false;
       stored_max_step_span[t] = max_step_span[t];
+    }
+    for (const auto& [table, entries] : entries_written) {
+      int64_t& stored = stored_entries_written[table];
+      if (entries == stored) continue;
+      if (!set_meta(std::string(detail::kEntriesKeyPrefix) + table, entries)) return false;
+      stored = entries;
     }
     return true;
   }

@@ -43,6 +43,16 @@ TEST_F(Check, ASoundTraceHasNoProblems) {
   EXPECT_EQ(reader->check(), std::vector<std::string>{});
 }
 
+TEST_F(Check, FindsEventCountsInMetaThatDisagreeWithTheRows) {
+  std::string error;
+  const int64_t held = Reader::open(path_, &error)->counts().all_to_all;
+  ASSERT_GT(held, 0);
+  const auto problems = problems_after("UPDATE meta SET value = '7' WHERE key = 'entries.all_to_all'");
+  EXPECT_TRUE(mentions(problems, "entries.all_to_all says 7", "holds " + std::to_string(held)))
+      << ::testing::PrintToString(problems);
+  EXPECT_EQ(Reader::open(path_, &error)->counts().all_to_all, 7);  // counts() trusts meta
+}
+
 TEST_F(Check, FindsABrokenCountsBlobAndQueriesThrow) {
   const auto problems = problems_after("UPDATE expert_load SET counts = x'ffffffff' WHERE rowid = 3");
   EXPECT_TRUE(mentions(problems, "expert_load row 3", "does not decode")) << ::testing::PrintToString(problems);

@@ -1,0 +1,38 @@
+// Tokens per layer (rows) and expert (columns) over a selection, with each layer's imbalance
+// (max/mean, from analysis::load_stats) in a last column: the data of the layer x expert
+// heatmap.
+#pragma once
+
+#include <QAbstractTableModel>
+
+#include "trace_queries.h"
+
+namespace moeprof::gui {
+
+class LayerLoadModel : public QAbstractTableModel {
+  Q_OBJECT
+
+ public:
+  enum Roles {
+    kTokensRole = Qt::UserRole + 1,  // double: tokens of the cell (expert columns)
+    kShareRole,                      // double: the cell's share of its layer's tokens
+    kImbalanceRole,                  // double: the layer's max/mean (any column)
+  };
+
+  using QAbstractTableModel::QAbstractTableModel;
+  void set_load(const LayerLoad& load);
+  const LayerLoad& load() const { return load_; }
+  int expert_columns() const { return load_.matrix.num_experts; }
+  // The last column: the layer's imbalance.
+  int imbalance_column() const { return load_.matrix.num_experts; }
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+ private:
+  LayerLoad load_;
+};
+
+}  // namespace moeprof::gui

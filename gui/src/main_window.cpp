@@ -1,0 +1,205 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <set>
+
+#include "render.h"
+
+namespace moeprof::gui {
+namespace {
+
+constexpr int kMaxRecent = 8;
+const char* const kRecentKey = "recentFiles";
+
+}  // namespace
+
+MainWindow::MainWindow() {
+  setWindowTitle(tr("moeprof"));
+  setAcceptDrops(true);
+  tabs_ = new QTabWidget(this);
+  auto* overview = new QTableView;
+  overview->setModel(&overview_);
+  overview->horizontalHeader()->setStretchLastSection(true);
+  overview->verticalHeader()->hide();
+  tabs_->addTab(overview, tr("Overview"));
+  tabs_->addTab(build_heatmap_tab(), tr("Expert load"));
+  setCentralWidget(tabs_);
+  status_ = new QLabel(tr("Open a trace (File > Open, or drop a .db file here)"));
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 0);  // busy, not a percentage: queries do not report progress
+  progress_->setMaximumWidth(120);
+  progress_->hide();
+  statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  build_menus();
+
+  reload_ = new QTimer(this);
+  reload_->setSingleShot(true);
+  reload_->setInterval(100);
+  connect(reload_, &QTimer::timeout, this, &MainWindow::request_load);
+  connect(&loader_, &TraceLoader::opened, this, &MainWindow::on_opened);
+  connect(&loader_, &TraceLoader::loaded, this, &MainWindow::on_loaded);
+  connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
+  connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
+  resize(1200, 800);
+}
+
+QWidget* MainWindow::build_heatmap_tab() {
+  auto* tab = new QWidget;
+  auto* controls = new QHBoxLayout;
+  step_begin_ = new QSpinBox;
+  step_end_ = new QSpinBox;
+  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(0, 0);
+  rank_ = new QComboBox;
+  scale_ = new QComboBox;
+  scale_->addItems({tr("linear"), tr("log")});
+  controls->addWidget(new QLabel(tr("Steps")));
+  controls->addWidget(step_begin_);
+  controls->addWidget(new QLabel(tr("to")));
+  controls->addWidget(step_end_);
+  controls->addWidget(new QLabel(tr("Rank")));
+  controls->addWidget(rank_);
+  controls->addWidget(new QLabel(tr("Colour scale")));
+  controls->addWidget(scale_);
+  controls->addStretch(1);
+  heatmap_ = new HeatmapView;
+  heatmap_->set_model(&layer_load_);
+  auto* layout = new QVBoxLayout(tab);
+  layout->addLayout(controls);
+  layout->addWidget(heatmap_, 1);
+  const auto changed = [this] {
+    if (!filling_controls_) reload_->start();
+  };
+  connect(step_begin_, &QSpinBox::valueChanged, this, changed);
+  connect(step_end_, &QSpinBox::valueChanged, this, changed);
+  connect(rank_, &QComboBox::currentIndexChanged, this, changed);
+  connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
+    heatmap_->set_scale_mode(index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
+  });
+  connect(heatmap_, &HeatmapView::cell_clicked, this, [this](int layer, int expert) {
+    status_->setText(layer_load_.data(layer_load_.index(layer, expert), Qt::ToolTipRole).toString());
+  });
+  return tab;
+}
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open..."), QKeySequence::Open, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a trace"), {}, tr("moeprof traces (*.db);;All files (*)"));
+    if (!path.isEmpty()) open_trace(path);
+  });
+  recent_menu_ = file->addMenu(tr("Open &Recent"));
+  fill_recent_menu();
+  file->addAction(tr("&Export view..."), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the view"), {}, tr("PNG image (*.png);;SVG image (*.svg)"));
+    QString error;
+    if (!path.isEmpty() && !export_view(path, &error)) on_failed(error);
+  });
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+}
+
+void MainWindow::open_trace(const QString& path) {
+  path_ = path;
+  status_->setText(tr("Opening %1...").arg(path));
+  loader_.open(path);
+}
+
+void MainWindow::on_opened(const TraceOverview& o) {
+  overview_.set_overview(o);
+  setWindowTitle(tr("moeprof - %1").arg(QFileInfo(o.path).fileName()));
+  remember_recent(o.path);
+  filling_controls_ = true;
+  const int first = o.steps ? static_cast<int>(o.steps->first) : 0, last = o.steps ? static_cast<int>(o.steps->second) : 0;
+  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
+  step_begin_->setValue(first);
+  step_end_->setValue(last);
+  rank_->clear();
+  rank_->addItem(tr("all"), -1);
+  std::set<int32_t> ranks;
+  for (const store::ProcessInfo& p : o.processes) ranks.insert(p.rank);
+  for (int32_t r : ranks) rank_->addItem(QString::number(r), r);
+  filling_controls_ = false;
+  status_->setText(tr("%1: %2 ranks").arg(o.path).arg(ranks.size()));
+  Q_EMIT trace_opened(o.path);
+  request_load();
+}
+
+void MainWindow::set_selection(const LoadSelection& s) {
+  filling_controls_ = true;
+  if (s.step_begin) step_begin_->setValue(static_cast<int>(*s.step_begin));
+  if (s.step_end) step_end_->setValue(static_cast<int>(*s.step_end - 1));
+  rank_->setCurrentIndex(std::max(0, rank_->findData(s.rank.value_or(-1))));
+  filling_controls_ = false;
+  request_load();
+}
+
+void MainWindow::request_load() {
+  LoadSelection s;
+  s.step_begin = step_begin_->value();
+  s.step_end = static_cast<int64_t>(step_end_->value()) + 1;  // the spin boxes are inclusive
+  if (const int rank = rank_->currentData().toInt(); rank >= 0) s.rank = rank;
+  loader_.load(s);
+}
+
+void MainWindow::on_loaded(const LayerLoad& load) {
+  layer_load_.set_load(load);
+  Q_EMIT load_shown();
+}
+
+void MainWindow::on_failed(const QString& message) {
+  last_error_ = message;
+  status_->setText(message);
+  auto* box = new QMessageBox(QMessageBox::Critical, tr("moeprof"), message, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();  // not exec(): the viewer keeps running, and tests are not blocked
+  Q_EMIT error_shown(message);
+}
+
+bool MainWindow::export_view(const QString& path, QString* error) { return save_widget(*tabs_->currentWidget(), path, error); }
+
+void MainWindow::remember_recent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value(kRecentKey).toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue(kRecentKey, recent);
+  fill_recent_menu();
+}
+
+void MainWindow::fill_recent_menu() {
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value(kRecentKey).toStringList();
+  for (const QString& path : recent) recent_menu_->addAction(path, this, [this, path] { open_trace(path); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  open_trace(event->mimeData()->urls().first().toLocalFile());
+}
+
+}  // namespace moeprof::gui

@@ -1,0 +1,75 @@
+// The viewer's window: opens traces (command line, File > Open, recent files, drag and drop),
+// shows the run overview and the layer x expert heatmap over a step range and rank, exports
+// the current view, and reports bad files in a dialog without ever writing the trace.
+#pragma once
+
+#include <QMainWindow>
+#include <QString>
+
+#include "heatmap_view.h"
+#include "layer_load_model.h"
+#include "overview_model.h"
+#include "trace_loader.h"
+
+class QComboBox;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSpinBox;
+class QTabWidget;
+class QTimer;
+
+namespace moeprof::gui {
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  MainWindow();
+  void open_trace(const QString& path);
+  // Writes the current tab to a PNG or SVG file; false and `error` on failure.
+  bool export_view(const QString& path, QString* error);
+  void set_selection(const LoadSelection& selection);
+
+  OverviewModel& overview_model() { return overview_; }
+  LayerLoadModel& layer_load_model() { return layer_load_; }
+  HeatmapView& heatmap() { return *heatmap_; }
+  const QString& last_error() const { return last_error_; }
+
+ Q_SIGNALS:
+  void trace_opened(const QString& path);
+  void load_shown();
+  void error_shown(const QString& message);
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void build_menus();
+  QWidget* build_heatmap_tab();
+  void on_opened(const TraceOverview& overview);
+  void on_loaded(const LayerLoad& load);
+  void on_failed(const QString& message);
+  void request_load();
+  void remember_recent(const QString& path);
+  void fill_recent_menu();
+
+  TraceLoader loader_;
+  OverviewModel overview_;
+  LayerLoadModel layer_load_;
+  QTabWidget* tabs_ = nullptr;
+  HeatmapView* heatmap_ = nullptr;
+  QSpinBox* step_begin_ = nullptr;
+  QSpinBox* step_end_ = nullptr;
+  QComboBox* rank_ = nullptr;
+  QComboBox* scale_ = nullptr;
+  QLabel* status_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
+  QTimer* reload_ = nullptr;  // coalesces control changes into one load
+  QString path_, last_error_;
+  bool filling_controls_ = false;
+};
+
+}  // namespace moeprof::gui

@@ -1,0 +1,81 @@
+#include "render.h"
+
+#include <QHeaderView>
+#include <QPainter>
+#include <QSvgGenerator>
+#include <QTableView>
+#include <memory>
+
+#include "heatmap_view.h"
+#include "overview_model.h"
+
+namespace moeprof::gui {
+namespace {
+
+// Draws `widget` at the render's size into its file.
+bool save(QWidget& widget, const RenderOptions& o, QString* error) {
+  widget.resize(o.size);
+  widget.ensurePolished();
+  return save_widget(widget, o.out, error);
+}
+
+}  // namespace
+
+bool save_widget(QWidget& widget, const QString& path, QString* error) {
+  if (path.endsWith(QStringLiteral(".svg"), Qt::CaseInsensitive)) {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(widget.size());
+    svg.setViewBox(widget.rect());
+    QPainter painter;
+    if (!painter.begin(&svg)) {
+      *error = path + QStringLiteral(": cannot write an SVG file");
+      return false;
+    }
+    widget.render(&painter);
+    return true;
+  }
+  if (!widget.grab().save(path, "PNG")) {
+    *error = path + QStringLiteral(": cannot write a PNG file");
+    return false;
+  }
+  return true;
+}
+
+QStringList render_views() { return {QStringLiteral("overview"), QStringLiteral("heatmap")}; }
+
+bool render_view(const RenderOptions& o, QString* error) {
+  if (!render_views().contains(o.view)) {
+    *error = QStringLiteral("unknown view '%1' (this build renders: %2)").arg(o.view, render_views().join(", "));
+    return false;
+  }
+  std::string open_error;
+  const std::unique_ptr<store::Reader> reader = store::Reader::open(o.trace.toStdString(), &open_error);
+  if (!reader) {
+    *error = QString::fromStdString(open_error);
+    return false;
+  }
+  try {
+    if (o.view == QStringLiteral("overview")) {
+      OverviewModel model;
+      model.set_overview(load_overview(*reader));
+      QTableView table;
+      table.setModel(&model);
+      table.horizontalHeader()->setStretchLastSection(true);
+      table.verticalHeader()->hide();
+      table.resizeColumnToContents(OverviewModel::kPropertyColumn);
+      return save(table, o, error);
+    }
+    LayerLoadModel model;
+    model.set_load(load_layer_load(*reader, o.selection));
+    HeatmapView view;
+    view.set_scale_mode(o.log_scale ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
+    view.set_model(&model);
+    return save(view, o, error);
+  } catch (const store::Error& e) {
+    *error = QString::fromUtf8(e.what());
+    return false;
+  }
+}
+
+}  // namespace moeprof::gui

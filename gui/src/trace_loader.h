@@ -1,0 +1,39 @@
+// Opens a trace and answers the viewer's queries on a worker thread, delivering value types
+// by queued signals; the UI thread never touches SQLite. Requests are served in order; a load
+// request superseded by a newer one before it starts is skipped.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <memory>
+
+#include "trace_queries.h"
+
+namespace moeprof::gui {
+
+class TraceLoader : public QObject {
+  Q_OBJECT
+
+ public:
+  TraceLoader();
+  ~TraceLoader() override;
+
+  // Both return at once; the answer comes as a signal.
+  void open(const QString& path);
+  void load(const LoadSelection& selection);
+
+ Q_SIGNALS:
+  void opened(const moeprof::gui::TraceOverview& overview);
+  void loaded(const moeprof::gui::LayerLoad& load);
+  // One line naming the file and what is wrong (a missing, foreign, newer or corrupt file).
+  void failed(const QString& message);
+  void busy(bool working);
+
+ private:
+  class Worker;
+  QThread thread_;
+  Worker* worker_;  // lives on thread_
+};
+
+}  // namespace moeprof::gui

@@ -1,0 +1,54 @@
+// What the viewer shows, as plain values computed from a trace by collector/analysis: the
+// views and models only display these (no metric is computed in gui/). Each function may take
+// a while on a big trace, so the viewer runs them off the UI thread (trace_loader.h); headless
+// renders call them directly.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/load_stats.h"
+#include "moeprof/store/reader.h"
+
+namespace moeprof::gui {
+
+// Run metadata and headline numbers for the overview.
+struct TraceOverview {
+  QString path;
+  store::RunInfo run;
+  std::optional<store::ModelShape> model;
+  std::vector<store::ProcessInfo> processes;
+  std::optional<std::pair<int64_t, int64_t>> steps;  // [first, last]
+  store::TableCounts counts;
+  bool summarised = false;        // the trace has window summaries
+  analysis::LoadStats all_layers;  // tokens per expert summed over layers, whole trace
+};
+
+// Which part of the trace a load view shows; unset fields mean all.
+struct LoadSelection {
+  std::optional<int64_t> step_begin, step_end;  // [begin, end)
+  std::optional<int32_t> rank;
+  bool operator==(const LoadSelection&) const = default;
+};
+
+// Tokens per [layer][expert] over a selection, and each layer's statistics.
+struct LayerLoad {
+  LoadSelection selection;
+  analysis::ExpertLoadMatrix matrix;
+  std::vector<analysis::LoadStats> layers;  // [layer]
+};
+
+// Both throw store::Error on a corrupt trace.
+TraceOverview load_overview(const store::Reader& reader);
+LayerLoad load_layer_load(const store::Reader& reader, const LoadSelection& selection);
+
+}  // namespace moeprof::gui
+
+Q_DECLARE_METATYPE(moeprof::gui::TraceOverview)
+Q_DECLARE_METATYPE(moeprof::gui::LayerLoad)
+Q_DECLARE_METATYPE(moeprof::gui::LoadSelection)

@@ -1,0 +1,103 @@
+// Viewer benchmarks (issue 6) on a big trace: open + first layer x expert heatmap paint
+// (target <= 1 s on a 10k-step DeepSeek-V3 trace) and a step-range change (query + repaint,
+// target <= 50 ms), on Qt's offscreen platform. The trace is MOEPROF_BENCH_TRACE when set
+// (tests/bench/gui_time.sh passes the 10k-step one), else a 2000-step DeepSeek-V3 synth trace
+// written here. Each benchmark runs once on the trace with window summaries and once on the same
+// trace without (MOEPROF_BENCH_TRACE_ROWS, or written here): the ratio is the summaries' gain.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <QApplication>
+#include <filesystem>
+#include <string>
+
+#include "heatmap_view.h"
+#include "moeprof/synth/synth.h"
+#include "trace_queries.h"
+
+namespace {
+
+using namespace moeprof;
+
+std::string bench_trace(const char* env, bool summaries) {
+  if (const char* path = std::getenv(env)) return path;
+  static const std::string dir = [] {
+    std::string pattern = (std::filesystem::temp_directory_path() / "moeprof-gui-bench-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    return pattern;
+  }();
+  const std::string path = dir + (summaries ? "/with.db" : "/without.db");
+  if (!std::filesystem::exists(path)) {
+    synth::Options o;
+    o.shape = *synth::find_shape("deepseek-v3");
+    o.ranks = 8;
+    o.steps = 2000;
+    o.zipf_skew = 1.2;
+    o.summaries = summaries;
+    std::string error;
+    if (!synth::generate(o, path, &error)) std::abort();
+  }
+  return path;
+}
+
+std::string trace_for(const benchmark::State& state) {
+  return state.range(0) ? bench_trace("MOEPROF_BENCH_TRACE", true) : bench_trace("MOEPROF_BENCH_TRACE_ROWS", false);
+}
+
+void paint(gui::HeatmapView& view) { benchmark::DoNotOptimize(view.grab().toImage().pixel(10, 10)); }
+
+void BM_OpenAndFirstHeatmap(benchmark::State& state) {
+  const std::string path = trace_for(state);
+  for (auto _ : state) {
+    std::string error;
+    auto reader = store::Reader::open(path, &error);
+    if (!reader) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    gui::LayerLoadModel model;
+    model.set_load(gui::load_layer_load(*reader, {}));
+    gui::HeatmapView view;
+    view.resize(1200, 800);
+    view.set_model(&model);
+    paint(view);
+  }
+}
+BENCHMARK(BM_OpenAndFirstHeatmap)->ArgName("summaries")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_StepRangeChange(benchmark::State& state) {
+  std::string error;
+  auto reader = store::Reader::open(trace_for(state), &error);
+  if (!reader) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const auto steps = reader->step_range();
+  gui::LayerLoadModel model;
+  gui::HeatmapView view;
+  view.resize(1200, 800);
+  view.set_model(&model);
+  int64_t begin = steps->first;
+  for (auto _ : state) {
+    // A range of a tenth of the trace, moved on each time (as dragging the range slider).
+    const int64_t length = (steps->second - steps->first) / 10 + 1;
+    gui::LoadSelection s;
+    s.step_begin = begin;
+    s.step_end = begin + length;
+    model.set_load(gui::load_layer_load(*reader, s));
+    paint(view);
+    begin = begin + length / 3 > steps->second - length ? steps->first : begin + length / 3;
+  }
+}
+BENCHMARK(BM_StepRangeChange)->ArgName("summaries")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("QT_QPA_PLATFORM", "offscreen", 0);
+  QApplication app(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,74 @@
+// The viewer's models hold exactly collector/analysis's numbers, and behave as Qt models must
+// (QAbstractItemModelTester, fatal on any violation).
+#include <QAbstractItemModelTester>
+#include <numeric>
+
+#include "gui_fixture.h"
+#include "layer_load_model.h"
+#include "moeprof/analysis/expert_load_matrix.h"
+#include "overview_model.h"
+#include "trace_queries.h"
+
+namespace moeprof::gui {
+namespace {
+
+using testing::GuiTrace;
+
+TEST_F(GuiTrace, LayerLoadModelHoldsTheAnalysisMatrix) {
+  LayerLoadModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  LoadSelection selection;
+  selection.step_begin = 5;
+  selection.step_end = 30;
+  selection.rank = 1;
+  model.set_load(load_layer_load(*reader_, selection));
+  const analysis::ExpertLoadMatrix direct = analysis::expert_load_matrix(*reader_, {.rank = 1, .step_begin = 5, .step_end = 30});
+  ASSERT_EQ(model.rowCount(), 6);
+  ASSERT_EQ(model.columnCount(), 8 + 1);
+  for (int layer = 0; layer < 6; ++layer) {
+    const double total = std::accumulate(direct.tokens[layer].begin(), direct.tokens[layer].end(), 0.0);
+    ASSERT_GT(total, 0);
+    double shares = 0;
+    for (int expert = 0; expert < 8; ++expert) {
+      const QModelIndex cell = model.index(layer, expert);
+      EXPECT_EQ(cell.data(LayerLoadModel::kTokensRole).toDouble(), direct.tokens[layer][expert]);
+      EXPECT_EQ(cell.data().toString(), QString::number(direct.tokens[layer][expert], 'f', 0));
+      shares += cell.data(LayerLoadModel::kShareRole).toDouble();
+    }
+    EXPECT_NEAR(shares, 1.0, 1e-12);
+    const double busiest = *std::max_element(direct.tokens[layer].begin(), direct.tokens[layer].end());
+    EXPECT_DOUBLE_EQ(model.index(layer, model.imbalance_column()).data(LayerLoadModel::kImbalanceRole).toDouble(),
+                     busiest / (total / 8));
+    EXPECT_TRUE(model.index(layer, 3).data(Qt::ToolTipRole).toString().contains(QStringLiteral("layer %1").arg(layer)));
+  }
+  EXPECT_EQ(model.headerData(model.imbalance_column(), Qt::Horizontal).toString(), QStringLiteral("imbalance"));
+  model.set_load({});  // reset to empty: still a valid model
+  EXPECT_EQ(model.rowCount(), 0);
+  EXPECT_EQ(model.columnCount(), 0);
+}
+
+TEST_F(GuiTrace, OverviewModelShowsTheRunAndHeadlineNumbers) {
+  OverviewModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  const TraceOverview overview = load_overview(*reader_);
+  model.set_overview(overview);
+  ASSERT_EQ(model.columnCount(), OverviewModel::kColumnCount);
+  const auto value_of = [&](const QString& property) -> QModelIndex {
+    for (int row = 0; row < model.rowCount(); ++row)
+      if (model.index(row, OverviewModel::kPropertyColumn).data().toString() == property)
+        return model.index(row, OverviewModel::kValueColumn);
+    ADD_FAILURE() << property.toStdString() << " not shown";
+    return {};
+  };
+  EXPECT_EQ(value_of(QStringLiteral("Ranks")).data(OverviewModel::kNumberRole).toDouble(), 2);
+  EXPECT_EQ(value_of(QStringLiteral("Steps")).data().toString(), QStringLiteral("0 to 39"));
+  EXPECT_TRUE(value_of(QStringLiteral("Model")).data().toString().startsWith(QStringLiteral("mixtral-8x7b: 6 layers")));
+  const analysis::LoadStats all = analysis::load_stats(analysis::sum_over_layers(analysis::expert_load_matrix(*reader_, {})));
+  EXPECT_EQ(value_of(QStringLiteral("Imbalance max/mean (all layers)")).data(OverviewModel::kNumberRole).toDouble(),
+            all.imbalance);
+  EXPECT_EQ(value_of(QStringLiteral("Routed tokens (all layers)")).data(OverviewModel::kNumberRole).toDouble(), all.total);
+  EXPECT_EQ(value_of(QStringLiteral("Window summaries")).data().toString(), QStringLiteral("yes"));
+}
+
+}  // namespace
+}  // namespace moeprof::gui

@@ -1,0 +1,68 @@
+// The window driven as a person would: open a trace, change the step range and rank, click a
+// heatmap cell, export the view; a bad file shows an error instead of crashing.
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "gui_fixture.h"
+#include "main_window.h"
+#include "moeprof/analysis/expert_load_matrix.h"
+
+namespace moeprof::gui {
+namespace {
+
+using testing::GuiTrace;
+
+TEST_F(GuiTrace, OpenSelectAndExport) {
+  MainWindow window;
+  window.show();
+  QSignalSpy opened(&window, &MainWindow::trace_opened), shown(&window, &MainWindow::load_shown);
+  window.open_trace(QString::fromStdString(path_));
+  ASSERT_TRUE(opened.wait(10000));
+  ASSERT_TRUE(shown.count() > 0 || shown.wait(10000));
+  EXPECT_EQ(window.layer_load_model().rowCount(), 6);
+  EXPECT_EQ(window.layer_load_model().load().matrix.tokens, analysis::expert_load_matrix(*reader_, {.step_begin = 0, .step_end = 40}).tokens);
+
+  shown.clear();
+  LoadSelection s;
+  s.step_begin = 10;
+  s.step_end = 20;
+  s.rank = 1;
+  window.set_selection(s);
+  ASSERT_TRUE(shown.wait(10000));
+  EXPECT_EQ(window.layer_load_model().load().selection, s);
+  EXPECT_EQ(window.layer_load_model().load().matrix.tokens,
+            analysis::expert_load_matrix(*reader_, {.rank = 1, .step_begin = 10, .step_end = 20}).tokens);
+
+  QSignalSpy clicked(&window.heatmap(), &HeatmapView::cell_clicked);
+  QTest::mouseClick(&window.heatmap(), Qt::LeftButton, {}, window.heatmap().cell_rect(2, 4).center());
+  ASSERT_EQ(clicked.count(), 1);
+  EXPECT_EQ(clicked.at(0).at(0).toInt(), 2);
+  EXPECT_EQ(clicked.at(0).at(1).toInt(), 4);
+
+  QString error;
+  const QString png = QString::fromStdString(dir_.file("view.png"));
+  ASSERT_TRUE(window.export_view(png, &error)) << error.toStdString();
+  EXPECT_FALSE(QImage(png).isNull());
+  const QString svg = QString::fromStdString(dir_.file("view.svg"));
+  ASSERT_TRUE(window.export_view(svg, &error)) << error.toStdString();
+  QFile file(svg);
+  ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+  EXPECT_TRUE(file.readAll().contains("<svg"));
+}
+
+TEST_F(GuiTrace, ABadFileShowsAnErrorAndTheWindowStays) {
+  MainWindow window;
+  QSignalSpy failed(&window, &MainWindow::error_shown);
+  window.open_trace(QString::fromStdString(dir_.file("missing.db")));
+  ASSERT_TRUE(failed.wait(10000));
+  EXPECT_TRUE(window.last_error().contains(QStringLiteral("no such file"))) << window.last_error().toStdString();
+  // The same window then opens a good trace.
+  QSignalSpy opened(&window, &MainWindow::trace_opened);
+  window.open_trace(QString::fromStdString(path_));
+  ASSERT_TRUE(opened.wait(10000));
+}
+
+}  // namespace
+}  // namespace moeprof::gui
