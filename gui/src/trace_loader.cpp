@@ -4,62 +4,55 @@
 
 namespace moeprof::gui {
 
-// Runs on the loader's thread and owns the reader there.
+// Runs on the loader's thread and owns the reader there; answers through the loader's
+// signals (emitting from this thread queues them to the loader's receivers).
 class TraceLoader::Worker : public QObject {
   Q_OBJECT
 
  public:
+  explicit Worker(TraceLoader* loader) : loader_(loader) {}
   std::atomic<int64_t> latest_load{0};  // the newest load request's number
 
  public Q_SLOTS:
   void open(const QString& path) {
-    Q_EMIT busy(true);
+    Q_EMIT loader_->busy(true);
     std::string error;
     reader_ = store::Reader::open(path.toStdString(), &error);
     if (!reader_) {
-      Q_EMIT failed(QString::fromStdString(error));
+      Q_EMIT loader_->failed(QString::fromStdString(error));
     } else {
       try {
-        Q_EMIT opened(load_overview(*reader_));
+        Q_EMIT loader_->opened(load_overview(*reader_));
       } catch (const store::Error& e) {
         reader_.reset();
-        Q_EMIT failed(QString::fromUtf8(e.what()));
+        Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
       }
     }
-    Q_EMIT busy(false);
+    Q_EMIT loader_->busy(false);
   }
 
   void load(const moeprof::gui::LoadSelection& selection, qint64 number) {
     if (!reader_ || number != latest_load.load()) return;  // nothing open, or superseded
-    Q_EMIT busy(true);
+    Q_EMIT loader_->busy(true);
     try {
-      Q_EMIT loaded(load_layer_load(*reader_, selection));
+      Q_EMIT loader_->loaded(load_layer_load(*reader_, selection));
     } catch (const store::Error& e) {
-      Q_EMIT failed(QString::fromUtf8(e.what()));
+      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
     }
-    Q_EMIT busy(false);
+    Q_EMIT loader_->busy(false);
   }
 
- Q_SIGNALS:
-  void opened(const moeprof::gui::TraceOverview& overview);
-  void loaded(const moeprof::gui::LayerLoad& load);
-  void failed(const QString& message);
-  void busy(bool working);
-
  private:
+  TraceLoader* loader_;
   std::unique_ptr<store::Reader> reader_;
 };
 
-TraceLoader::TraceLoader() : worker_(new Worker) {
+TraceLoader::TraceLoader() : worker_(new Worker(this)) {
   qRegisterMetaType<TraceOverview>();
   qRegisterMetaType<LayerLoad>();
   qRegisterMetaType<LoadSelection>();
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-  connect(worker_, &Worker::opened, this, &TraceLoader::opened);
-  connect(worker_, &Worker::loaded, this, &TraceLoader::loaded);
-  connect(worker_, &Worker::failed, this, &TraceLoader::failed);
-  connect(worker_, &Worker::busy, this, &TraceLoader::busy);
   thread_.start();
 }
 
