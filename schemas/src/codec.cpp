@@ -67,7 +67,7 @@ void put_varint(Bytes& out, uint64_t value) {
   VarintAppender(out, kMaxVarintBytes).put(value);
 }
 
-bool ByteReader::varint(uint64_t* value) {
+bool ByteReader::varint_multibyte(uint64_t* value) {
   uint64_t result = 0;
   for (int shift = 0; ok_ && shift < 64; shift += 7) {
     if (pos_ >= data_.size()) break;

@@ -55,7 +55,15 @@ class VarintAppender {
 class ByteReader {
  public:
   explicit ByteReader(ByteSpan data) : data_(data) {}
-  bool varint(uint64_t* value);
+  // Inline for the one-byte values that most encodings are made of (counts near their base,
+  // small deltas); longer ones take the checked loop.
+  bool varint(uint64_t* value) {
+    if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) {
+      *value = data_[pos_++];
+      return true;
+    }
+    return varint_multibyte(value);
+  }
   bool bytes(size_t n, ByteSpan* out);
   template <class T>
   bool fixed(T* value) {
@@ -69,6 +77,7 @@ class ByteReader {
   bool at_end() const { return ok_ && pos_ == data_.size(); }
 
  private:
+  bool varint_multibyte(uint64_t* value);
   ByteSpan data_;
   size_t pos_ = 0;
   bool ok_ = true;
