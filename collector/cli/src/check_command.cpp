@@ -1,5 +1,7 @@
-// `moeprof check`: integrity and schema version of a trace.
+// `moeprof check`: integrity and schema version of a trace, and that its window summaries
+// say what its rows do.
 #include "commands.h"
+#include "moeprof/analysis/window_summariser.h"
 #include "moeprof/store/reader.h"
 
 namespace moeprof::cli {
@@ -10,7 +12,8 @@ int check_command(Args args, const Io& io) {
   if (print_help_if_asked(parsed, "check", io)) return kExitOk;
   const std::unique_ptr<store::Reader> reader = open_trace_argument(parsed, "check");
   const std::string& path = parsed.positionals[0];
-  const std::vector<std::string> problems = reader->check();
+  std::vector<std::string> problems = reader->check();
+  if (problems.empty()) problems = analysis::check_summaries(*reader);  // needs rows that decode
   if (!problems.empty()) {
     for (const std::string& problem : problems) io.out << path << ": " << problem << "\n";
     io.err << "moeprof: " << path << ": " << problems.size() << " problem" << (problems.size() == 1 ? "" : "s")

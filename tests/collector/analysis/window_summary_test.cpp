@@ -4,6 +4,7 @@
 #include "moeprof/analysis/window_summary.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <random>
@@ -340,6 +341,48 @@ TEST(SummarisedLoadMatrix, EqualsTheRowsForEveryFilter) {
                                   << f.step_begin.value_or(-1) << ":" << f.step_end.value_or(-1);
     EXPECT_GT(sum_over_layers(a).size(), 0u);
   }
+}
+
+}  // namespace
+}  // namespace moeprof::analysis
+
+namespace moeprof::analysis {
+namespace {
+
+TEST(CheckSummaries, ASoundTraceAgreesAndATamperedSummaryIsFound) {
+  testing::TempDir dir;
+  synth::Options o;
+  o.shape = *synth::find_shape("mixtral-8x7b");
+  o.shape.num_layers = 3;
+  o.ranks = 2;
+  o.steps = 70;
+  o.tokens_per_rank = 64;
+  o.zipf_skew = 1.0;
+  const std::string path = dir.file("t.db");
+  std::string error;
+  ASSERT_TRUE(synth::generate(o, path, &error)) << error;
+  {
+    auto reader = store::Reader::open(path, &error);
+    ASSERT_TRUE(reader) << error;
+    EXPECT_EQ(check_summaries(*reader), std::vector<std::string>{});
+  }
+  // Rank 1's expert load of window 1 with one token more on one expert: still decodes, but
+  // no longer what the rows hold.
+  const wire::Bytes tampered = summary_codec::encode_counts({{0, {1, 2, 3, 4, 5, 6, 7, 8}}});
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE summary SET data = ? WHERE kind = 0 AND rank = 1 AND window_index = 1", -1,
+                               &stmt, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_blob(stmt, 1, tampered.data(), static_cast<int>(tampered.size()), SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  auto reader = store::Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(check_summaries(*reader),
+            std::vector<std::string>{"summary of window 1 (steps 32 to 63), kind 0, rank 1, disagrees with the rows"});
 }
 
 }  // namespace

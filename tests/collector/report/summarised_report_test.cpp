@@ -4,6 +4,8 @@
 // summaries cannot add up (rows that came late, windows that overlap in time).
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <functional>
 
 #include "../temp_dir.h"
@@ -120,6 +122,41 @@ void expect_same_report(const Job& job) {
 TEST(SummarisedReport, EqualsTheRowsWhenRowsCameLate) { expect_same_report({.late_rows = true}); }
 TEST(SummarisedReport, EqualsTheRowsWhenWindowsOverlapInTime) { expect_same_report({.windows_overlap = true}); }
 TEST(SummarisedReport, EqualsTheRowsOnAPlainJob) { expect_same_report({}); }
+
+}  // namespace
+}  // namespace moeprof::report
+
+namespace moeprof::report {
+namespace {
+
+TEST(SummarisedReport, ACorruptSummaryRowIsAnErrorNamingTheFile) {
+  moeprof::testing::TempDir dir;
+  synth::Options o;
+  o.shape = *synth::find_shape("mixtral-8x7b");
+  o.shape.num_layers = 2;
+  o.ranks = 2;
+  o.steps = 120;
+  o.tokens_per_rank = 64;
+  const std::string path = dir.file("t.db");
+  std::string error;
+  ASSERT_TRUE(synth::generate(o, path, &error)) << error;
+  // Cut one expert-load summary short, behind the store's back.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE summary SET data = x'0208' WHERE kind = 0 AND window_index = 1 AND rank = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto reader = store::Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  try {
+    build_report(*reader, {});
+    ADD_FAILURE() << "no error";
+  } catch (const store::Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind(path + ": corrupt summary row (kind 0, rank 1, window 1)", 0), 0u) << what;
+  }
+}
 
 }  // namespace
 }  // namespace moeprof::report

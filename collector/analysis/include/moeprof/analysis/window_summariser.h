@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "moeprof/analysis/window_summary.h"
 #include "moeprof/store/summariser.h"
@@ -18,5 +20,12 @@ namespace moeprof::analysis {
 inline constexpr int64_t kMaxOpenWindows = 8;
 
 std::unique_ptr<store::Summariser> make_window_summariser(int64_t window_steps = kSummaryWindowSteps);
+
+// Recomputes every summarised window's summaries from the rows and compares them with the
+// stored ones; one line per window and kind that disagrees (empty when all agree, or the
+// trace has no summaries). Windows holding late second rows are compared where rows add up
+// (load, drops, capacity, all-to-all stats, volume), not for overlap and stragglers (readers
+// do not use those there). A full pass over the trace. Throws store::Error.
+std::vector<std::string> check_summaries(const store::Reader& reader);
 
 }  // namespace moeprof::analysis
