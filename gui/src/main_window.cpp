@@ -56,7 +56,11 @@ MainWindow::MainWindow() {
   reload_->setSingleShot(true);
   reload_->setInterval(100);
   connect(reload_, &QTimer::timeout, this, &MainWindow::request_load);
+  live_ = new QTimer(this);
+  live_->setInterval(2000);
+  connect(live_, &QTimer::timeout, this, &MainWindow::refresh);
   connect(&loader_, &TraceLoader::opened, this, &MainWindow::on_opened);
+  connect(&loader_, &TraceLoader::refreshed, this, &MainWindow::on_refreshed);
   connect(&loader_, &TraceLoader::loaded, this, &MainWindow::on_loaded);
   connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
   connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
@@ -114,6 +118,7 @@ void MainWindow::build_menus() {
     QString error;
     if (!path.isEmpty() && !export_view(path, &error)) on_failed(error);
   });
+  file->addAction(tr("Re&fresh"), QKeySequence::Refresh, this, &MainWindow::refresh);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 }
@@ -124,8 +129,47 @@ void MainWindow::open_trace(const QString& path) {
   loader_.open(path);
 }
 
-void MainWindow::on_opened(const TraceOverview& o) {
+void MainWindow::refresh() {
+  if (!path_.isEmpty()) loader_.refresh();
+}
+
+bool MainWindow::is_live() const { return live_->isActive(); }
+
+// The overview, and the refresh timer running exactly while the run is still recording.
+void MainWindow::show_overview(const TraceOverview& o) {
   overview_.set_overview(o);
+  if (o.run.finalized)
+    live_->stop();
+  else if (!live_->isActive())
+    live_->start();
+}
+
+void MainWindow::on_refreshed(const TraceOverview& o) {
+  show_overview(o);
+  // Keep the selection; a range that reached the last step follows the trace as it grows.
+  filling_controls_ = true;
+  const bool at_end = step_end_->value() == step_end_->maximum();
+  const int first = o.steps ? static_cast<int>(o.steps->first) : 0, last = o.steps ? static_cast<int>(o.steps->second) : 0;
+  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
+  if (at_end) step_end_->setValue(last);
+  fill_ranks(o);
+  filling_controls_ = false;
+  request_load();
+}
+
+// The rank choices: all, then every rank of the trace; the current choice kept.
+void MainWindow::fill_ranks(const TraceOverview& o) {
+  const QVariant current = rank_->currentData();
+  rank_->clear();
+  rank_->addItem(tr("all"), -1);
+  std::set<int32_t> ranks;
+  for (const store::ProcessInfo& p : o.processes) ranks.insert(p.rank);
+  for (int32_t r : ranks) rank_->addItem(QString::number(r), r);
+  rank_->setCurrentIndex(std::max(0, rank_->findData(current)));
+}
+
+void MainWindow::on_opened(const TraceOverview& o) {
+  show_overview(o);
   setWindowTitle(tr("moeprof - %1").arg(QFileInfo(o.path).fileName()));
   remember_recent(o.path);
   filling_controls_ = true;
@@ -133,13 +177,9 @@ void MainWindow::on_opened(const TraceOverview& o) {
   for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
   step_begin_->setValue(first);
   step_end_->setValue(last);
-  rank_->clear();
-  rank_->addItem(tr("all"), -1);
-  std::set<int32_t> ranks;
-  for (const store::ProcessInfo& p : o.processes) ranks.insert(p.rank);
-  for (int32_t r : ranks) rank_->addItem(QString::number(r), r);
+  fill_ranks(o);
   filling_controls_ = false;
-  status_->setText(tr("%1: %2 ranks").arg(o.path).arg(ranks.size()));
+  status_->setText(tr("%1: %2 ranks").arg(o.path).arg(rank_->count() - 1));
   Q_EMIT trace_opened(o.path);
   request_load();
 }

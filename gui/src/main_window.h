@@ -27,6 +27,9 @@ class MainWindow : public QMainWindow {
  public:
   MainWindow();
   void open_trace(const QString& path);
+  // Re-reads the open trace and the current view (also every 2 s while it is being written).
+  void refresh();
+  bool is_live() const;
   // Writes the current tab to a PNG or SVG file; false and `error` on failure.
   bool export_view(const QString& path, QString* error);
   void set_selection(const LoadSelection& selection);
@@ -49,6 +52,9 @@ class MainWindow : public QMainWindow {
   void build_menus();
   QWidget* build_heatmap_tab();
   void on_opened(const TraceOverview& overview);
+  void on_refreshed(const TraceOverview& overview);
+  void show_overview(const TraceOverview& overview);
+  void fill_ranks(const TraceOverview& overview);
   void on_loaded(const LayerLoad& load);
   void on_failed(const QString& message);
   void request_load();
@@ -68,6 +74,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QTimer* reload_ = nullptr;  // coalesces control changes into one load
+  QTimer* live_ = nullptr;    // refreshes a trace that is still being written
   QString path_, last_error_;
   bool filling_controls_ = false;
 };

@@ -31,6 +31,17 @@ class TraceLoader::Worker : public QObject {
     Q_EMIT loader_->busy(false);
   }
 
+  void refresh() {
+    if (!reader_) return;
+    Q_EMIT loader_->busy(true);
+    try {
+      Q_EMIT loader_->refreshed(load_overview(*reader_));
+    } catch (const store::Error& e) {
+      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
+    }
+    Q_EMIT loader_->busy(false);
+  }
+
   void load(const moeprof::gui::LoadSelection& selection, qint64 number) {
     if (!reader_ || number != latest_load.load()) return;  // nothing open, or superseded
     Q_EMIT loader_->busy(true);
@@ -64,6 +75,8 @@ TraceLoader::~TraceLoader() {
 void TraceLoader::open(const QString& path) {
   QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path));
 }
+
+void TraceLoader::refresh() { QMetaObject::invokeMethod(worker_, "refresh", Qt::QueuedConnection); }
 
 void TraceLoader::load(const LoadSelection& selection) {
   const qint64 number = ++worker_->latest_load;

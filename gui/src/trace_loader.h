@@ -21,10 +21,13 @@ class TraceLoader : public QObject {
 
   // Both return at once; the answer comes as a signal.
   void open(const QString& path);
+  // Re-reads the open trace's overview (a trace still being written has grown).
+  void refresh();
   void load(const LoadSelection& selection);
 
  Q_SIGNALS:
   void opened(const moeprof::gui::TraceOverview& overview);
+  void refreshed(const moeprof::gui::TraceOverview& overview);
   void loaded(const moeprof::gui::LayerLoad& load);
   // One line naming the file and what is wrong (a missing, foreign, newer or corrupt file).
   void failed(const QString& message);

@@ -1,5 +1,6 @@
 // The window driven as a person would: open a trace, change the step range and rank, click a
-// heatmap cell, export the view; a bad file shows an error instead of crashing.
+// heatmap cell, export the view; a bad file shows an error instead of crashing; a trace still
+// being written is refreshed until it is finished.
 #include <QFile>
 #include <QImage>
 #include <QSignalSpy>
@@ -8,6 +9,7 @@
 #include "gui_fixture.h"
 #include "main_window.h"
 #include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/store/writer.h"
 
 namespace moeprof::gui {
 namespace {
@@ -62,6 +64,50 @@ TEST_F(GuiTrace, ABadFileShowsAnErrorAndTheWindowStays) {
   QSignalSpy opened(&window, &MainWindow::trace_opened);
   window.open_trace(QString::fromStdString(path_));
   ASSERT_TRUE(opened.wait(10000));
+}
+
+}  // namespace
+}  // namespace moeprof::gui
+
+namespace moeprof::gui {
+namespace {
+
+TEST(LiveTrace, ATraceBeingWrittenIsRefreshedUntilItIsFinished) {
+  moeprof::testing::TempDir dir;
+  const std::string path = dir.file("live.db");
+  std::string error;
+  auto writer = store::Writer::create(path, &error);
+  ASSERT_TRUE(writer) << error;
+  writer->set_model({"tiny", 1, 2, 1, 0, 8});
+  const auto write_step = [&](int64_t step) {
+    writer->add_step({0, step, step * 100, step * 100 + 50});
+    writer->add_expert_load({0, step, 0, {static_cast<uint32_t>(step + 1), 1}});
+    ASSERT_TRUE(writer->commit(&error)) << error;
+  };
+  write_step(0);
+  write_step(1);
+
+  MainWindow window;
+  QSignalSpy opened(&window, &MainWindow::trace_opened), shown(&window, &MainWindow::load_shown);
+  window.open_trace(QString::fromStdString(path));
+  ASSERT_TRUE(opened.wait(10000));
+  ASSERT_TRUE(shown.count() > 0 || shown.wait(10000));
+  EXPECT_TRUE(window.is_live());
+  EXPECT_EQ(window.layer_load_model().load().matrix.tokens[0], (std::vector<double>{1 + 2, 2}));
+
+  write_step(2);  // the run goes on
+  shown.clear();
+  window.refresh();
+  ASSERT_TRUE(shown.wait(10000));
+  EXPECT_EQ(window.layer_load_model().load().matrix.tokens[0], (std::vector<double>{1 + 2 + 3, 3}));
+
+  store::RunInfo run;
+  run.exit_code = 0;
+  ASSERT_TRUE(writer->finalize(run, &error)) << error;
+  shown.clear();
+  window.refresh();
+  ASSERT_TRUE(shown.wait(10000));
+  EXPECT_FALSE(window.is_live());  // finished: no more refreshing
 }
 
 }  // namespace
