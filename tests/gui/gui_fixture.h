@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "../collector/small_synth.h"
 #include "../collector/temp_dir.h"
 #include "moeprof/store/reader.h"
 #include "moeprof/synth/synth.h"
@@ -16,13 +17,7 @@ class GuiTrace : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.file("t.db");
-    synth::Options o;
-    o.shape = *synth::find_shape("mixtral-8x7b");
-    o.shape.num_layers = 6;
-    o.ranks = 2;
-    o.steps = 40;
-    o.tokens_per_rank = 256;
-    o.zipf_skew = 1.5;  // one expert of each layer is hot
+    const synth::Options o = moeprof::testing::small_mixtral(6, 2, 40, 256, 1.5);  // one expert of each layer is hot
     std::string error;
     ASSERT_TRUE(synth::generate(o, path_, &error)) << error;
     reader_ = store::Reader::open(path_, &error);

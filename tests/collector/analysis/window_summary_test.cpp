@@ -12,6 +12,7 @@
 
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/window_summariser.h"
+#include "../small_synth.h"
 #include "moeprof/synth/synth.h"
 #include "trace_fixture.h"
 
@@ -317,13 +318,7 @@ namespace {
 
 TEST(SummarisedLoadMatrix, EqualsTheRowsForEveryFilter) {
   testing::TempDir dir;
-  synth::Options o;
-  o.shape = *synth::find_shape("mixtral-8x7b");
-  o.shape.num_layers = 4;
-  o.ranks = 3;
-  o.steps = 100;
-  o.tokens_per_rank = 64;
-  o.zipf_skew = 1.0;
+  synth::Options o = moeprof::testing::small_mixtral(4, 3, 100, 64, 1.0);
   o.all_to_all = o.compute = false;
   std::string error;
   const std::string with = dir.file("with.db"), without = dir.file("without.db");
@@ -351,13 +346,7 @@ namespace {
 
 TEST(CheckSummaries, ASoundTraceAgreesAndATamperedSummaryIsFound) {
   testing::TempDir dir;
-  synth::Options o;
-  o.shape = *synth::find_shape("mixtral-8x7b");
-  o.shape.num_layers = 3;
-  o.ranks = 2;
-  o.steps = 70;
-  o.tokens_per_rank = 64;
-  o.zipf_skew = 1.0;
+  const synth::Options o = moeprof::testing::small_mixtral(3, 2, 70, 64, 1.0);
   const std::string path = dir.file("t.db");
   std::string error;
   ASSERT_TRUE(synth::generate(o, path, &error)) << error;

@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "../small_synth.h"
 #include "../temp_dir.h"
 #include "moeprof/analysis/window_summariser.h"
 #include "moeprof/report/report.h"
@@ -131,12 +132,7 @@ namespace {
 
 TEST(SummarisedReport, ACorruptSummaryRowIsAnErrorNamingTheFile) {
   moeprof::testing::TempDir dir;
-  synth::Options o;
-  o.shape = *synth::find_shape("mixtral-8x7b");
-  o.shape.num_layers = 2;
-  o.ranks = 2;
-  o.steps = 120;
-  o.tokens_per_rank = 64;
+  const synth::Options o = moeprof::testing::small_mixtral(2, 2, 120, 64);
   const std::string path = dir.file("t.db");
   std::string error;
   ASSERT_TRUE(synth::generate(o, path, &error)) << error;
