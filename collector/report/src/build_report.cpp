@@ -7,6 +7,7 @@
 
 #include "moeprof/analysis/capacity.h"
 #include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/load_over_time.h"
 #include "moeprof/analysis/placement_suggestion.h"
 #include "moeprof/analysis/rank_load.h"
 #include "moeprof/analysis/window_summary.h"
@@ -31,61 +32,9 @@ std::vector<store::Filter> window_filters(const Options& o) {
   return out;
 }
 
-// The window's steps that hold expert load, and where each falls: its point of the
-// load-over-time chart, and the earlier or later half for the trend (the middle step of an
-// odd count is in neither, as analysis::load_trend has it). Up to kTrendPoints steps, a
-// point is a step; beyond, a point is a run of whole summary windows, so that it can be
-// read from their summaries.
-class StepLayout {
- public:
-  StepLayout(std::vector<int64_t> steps, int64_t window_steps) : steps_(std::move(steps)), window_steps_(window_steps) {
-    half_ = steps_.size() / 2;
-    per_step_ = steps_.size() <= Report::kTrendPoints;
-    for (int64_t step : steps_) {
-      const int64_t w = analysis::window_of(step, window_steps_);
-      if (windows_.empty() || windows_.back() != w) windows_.push_back(w);
-    }
-    points_ = per_step_ ? steps_.size() : std::min(windows_.size(), Report::kTrendPoints);
-  }
-
-  const std::vector<int64_t>& steps() const { return steps_; }
-  size_t points() const { return points_; }
-  bool per_step() const { return per_step_; }
-  // Index of the first step at or after `step`.
-  size_t index(int64_t step) const {
-    return static_cast<size_t>(std::lower_bound(steps_.begin(), steps_.end(), step) - steps_.begin());
-  }
-  size_t point_of_step(int64_t step) const {
-    return per_step_ ? index(step) : point_of_window(analysis::window_of(step, window_steps_));
-  }
-  size_t point_of_window(int64_t window) const {
-    const auto i = static_cast<size_t>(std::lower_bound(windows_.begin(), windows_.end(), window) - windows_.begin());
-    return i * points_ / windows_.size();
-  }
-  bool earlier(size_t index) const { return index < half_; }
-  bool later(size_t index) const { return index >= steps_.size() - half_; }
-  // The steps [first, last] of a point.
-  std::pair<int64_t, int64_t> point_steps(size_t p) const {
-    if (per_step_) return {steps_[p], steps_[p]};
-    const size_t first_window = (p * windows_.size() + points_ - 1) / points_;
-    const size_t end_window = ((p + 1) * windows_.size() + points_ - 1) / points_;
-    const int64_t first = index(windows_[first_window] * window_steps_);
-    const int64_t end = index((windows_[end_window - 1] + 1) * window_steps_);
-    return {steps_[static_cast<size_t>(first)], steps_[static_cast<size_t>(end) - 1]};
-  }
-
- private:
-  std::vector<int64_t> steps_;
-  int64_t window_steps_;
-  std::vector<int64_t> windows_;  // distinct windows of the steps, ascending
-  size_t half_ = 0, points_ = 0;
-  bool per_step_ = true;
-};
-
-// Expert load, drops and capacity over the window, also per point and per half.
+// Expert load, drops and capacity over the window, also per half.
 struct LoadPass {
   analysis::ExpertLoadMatrix load, drops, earlier, later;
-  std::vector<analysis::ExpertLoadMatrix> by_point;
   std::map<int32_t, analysis::CapacityCurve> layer_capacity;
 };
 
@@ -100,14 +49,11 @@ struct CommPass {
 // Reads expert load, drops and capacity: whole summarised windows from their summaries
 // (unless `cover` is empty), the rest from the rows.
 LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>& filters,
-                   const analysis::SummaryCover& cover, const StepLayout& layout,
+                   const analysis::SummaryCover& cover, const analysis::StepRuns& layout,
                    const std::function<bool(int32_t)>& selected, const std::optional<store::ModelShape>& model) {
   LoadPass p;
-  p.by_point.resize(layout.points());
-  if (model) {
+  if (model)
     for (analysis::ExpertLoadMatrix* m : {&p.load, &p.drops, &p.earlier, &p.later}) m->resize(model->num_layers, model->num_experts);
-    for (analysis::ExpertLoadMatrix& m : p.by_point) m.resize(model->num_layers, model->num_experts);
-  }
   // One step's rows (of the rows read directly, or of a window split between the halves).
   const auto add_to_halves = [&](const store::ExpertLoad& l) {
     const size_t index = layout.index(l.step);
@@ -120,7 +66,6 @@ LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>
         if (!selected(l.layer) || l.layer < 0) return;
         p.load.add(l.layer, l.counts);
         p.layer_capacity[l.layer].add_batch(l.counts);
-        p.by_point[layout.point_of_step(l.step)].add(l.layer, l.counts);
         add_to_halves(l);
       });
       reader.for_each_expert_drops(f, [&](const store::ExpertLoad& l) {
@@ -139,11 +84,9 @@ LoadPass load_pass(const store::Reader& reader, const std::vector<store::Filter>
         if (first == end) return;  // no steps with load (cannot be: the summary came from them)
         const bool earlier = layout.earlier(end - 1), later = layout.later(first);
         if (!earlier && !later && (layout.earlier(first) || layout.later(end - 1))) split.insert(row.window);
-        analysis::ExpertLoadMatrix& point = p.by_point[layout.point_of_window(row.window)];
         for (const analysis::LayerCounts& l : layers) {
           if (!selected(l.layer) || l.layer < 0) continue;
           p.load.add(l.layer, l.counts);
-          point.add(l.layer, l.counts);
           if (earlier) p.earlier.add(l.layer, l.counts);
           if (later) p.later.add(l.layer, l.counts);
         }
@@ -295,27 +238,25 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   }
   std::sort(window_steps.begin(), window_steps.end());
   window_steps.erase(std::unique(window_steps.begin(), window_steps.end()), window_steps.end());
-  const StepLayout layout(std::move(window_steps), cover.window_steps);
+  const analysis::StepRuns layout(std::move(window_steps), cover.window_steps, Report::kTrendPoints);
   if (!layout.steps().empty()) {
     r.first_step = layout.steps().front();
     r.last_step = layout.steps().back();
   }
 
-  // Expert load, drops and capacity. One point per step reads rows (few steps: cheap).
+  // Expert load, drops and capacity.
   report_progress("expert load", 0, 1);
-  analysis::SummaryCover load_cover = cover;
-  if (layout.per_step()) load_cover.end_window = load_cover.first_window;
-  LoadPass pass = load_pass(reader, filters, load_cover, layout, selected, r.model);
+  LoadPass pass = load_pass(reader, filters, cover, layout, selected, r.model);
   analysis::ExpertLoadMatrix& load = pass.load;
   for (analysis::ExpertLoadMatrix* m : {&pass.drops, &pass.earlier, &pass.later}) m->resize(load.num_layers, load.num_experts);
   analysis::CapacityCurve capacity;
   for (const auto& [layer, curve] : pass.layer_capacity) capacity.merge(curve);
   r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
-  for (size_t p = 0; p < layout.points(); ++p) {
-    analysis::ExpertLoadMatrix& m = pass.by_point[p];
-    m.resize(load.num_layers, load.num_experts);
+  const analysis::LoadOverTime over_time = analysis::load_over_time(reader, filters, Report::kTrendPoints);
+  for (size_t p = 0; p < over_time.runs.size(); ++p) {
+    const analysis::ExpertLoadMatrix& m = over_time.load[p];
     TrendPoint& point = r.over_time.emplace_back();
-    std::tie(point.first_step, point.last_step) = layout.point_steps(p);
+    std::tie(point.first_step, point.last_step) = over_time.runs[p];
     int32_t layers_with_tokens = 0;
     for (int32_t layer = 0; layer < m.num_layers; ++layer) {
       if (!selected(layer)) continue;

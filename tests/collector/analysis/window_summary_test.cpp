@@ -11,6 +11,7 @@
 #include <set>
 
 #include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/load_over_time.h"
 #include "moeprof/analysis/window_summariser.h"
 #include "../small_synth.h"
 #include "moeprof/synth/synth.h"
@@ -372,6 +373,55 @@ TEST(CheckSummaries, ASoundTraceAgreesAndATamperedSummaryIsFound) {
   ASSERT_TRUE(reader) << error;
   EXPECT_EQ(check_summaries(*reader),
             std::vector<std::string>{"summary of window 1 (steps 32 to 63), kind 0, rank 1, disagrees with the rows"});
+}
+
+}  // namespace
+}  // namespace moeprof::analysis
+
+namespace moeprof::analysis {
+namespace {
+
+TEST(LoadOverTime, RunsOfStepsOrWindowsHoldTheRowsOfTheirSteps) {
+  testing::TempDir dir;
+  synth::Options o = moeprof::testing::small_mixtral(3, 2, 150, 64, 1.0);
+  o.all_to_all = o.compute = false;
+  const std::string path = dir.file("t.db");
+  std::string error;
+  ASSERT_TRUE(synth::generate(o, path, &error)) << error;
+  auto reader = store::Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  struct Case {
+    store::Filter filter;
+    size_t max_runs;
+    size_t expected_runs;
+  };
+  // 150 steps in 32-step windows: windows 0..4. Up to max_runs steps: a run per step.
+  for (const Case& c : {Case{{}, 200, 150}, Case{{}, 3, 3}, Case{{.rank = 1, .step_begin = 10, .step_end = 140}, 4, 4},
+                        Case{{.layer = 2, .step_begin = 40, .step_end = 60}, 100, 20}}) {
+    const store::Filter filters[] = {c.filter};
+    const LoadOverTime over = load_over_time(*reader, filters, c.max_runs);
+    ASSERT_EQ(over.runs.size(), c.expected_runs);
+    ASSERT_EQ(over.load.size(), c.expected_runs);
+    int64_t next = c.filter.step_begin.value_or(0);
+    for (size_t r = 0; r < over.runs.size(); ++r) {
+      const auto [first, last] = over.runs[r];
+      EXPECT_EQ(first, next) << "runs cover the steps without gaps";
+      next = last + 1;
+      // Each run's load is the matrix of its own steps, read row by row.
+      store::Filter f = c.filter;
+      f.step_begin = first;
+      f.step_end = last + 1;
+      ExpertLoadMatrix rows;
+      reader->for_each_expert_load(f, [&](const store::ExpertLoad& l) { rows.add(l.layer, l.counts); });
+      rows.resize(over.load[r].num_layers, over.load[r].num_experts);
+      EXPECT_EQ(over.load[r].tokens, rows.tokens) << "run " << r;
+      const int64_t steps = c.filter.step_end.value_or(150) - c.filter.step_begin.value_or(0);
+      if (static_cast<int64_t>(c.max_runs) < steps && r + 1 < over.runs.size()) {
+        EXPECT_EQ((last + 1) % kSummaryWindowSteps, 0) << "runs of whole windows";
+      }
+    }
+    EXPECT_EQ(next, c.filter.step_end.value_or(150));
+  }
 }
 
 }  // namespace
