@@ -19,7 +19,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
   setMinimumSize(320, 200);
 }
 
-void HeatmapView::set_model(LayerLoadModel* model) {
+void HeatmapView::set_model(HeatmapModel* model) {
   if (model_) disconnect(model_, nullptr, this, nullptr);
   model_ = model;
   if (model_) connect(model_, &QAbstractItemModel::modelReset, this, &HeatmapView::rebuild);
@@ -33,16 +33,16 @@ void HeatmapView::set_scale_mode(ColourScale::Mode mode) {
 
 void HeatmapView::rebuild() {
   cells_ = QImage();
-  max_tokens_ = 0;
-  if (model_ && model_->rowCount() > 0 && model_->expert_columns() > 0) {
-    const analysis::ExpertLoadMatrix& m = model_->load().matrix;
-    for (const auto& row : m.tokens) max_tokens_ = std::max(max_tokens_, *std::max_element(row.begin(), row.end()));
-    const ColourScale scale(mode_, max_tokens_);
-    cells_ = QImage(m.num_experts, m.num_layers, QImage::Format_RGB32);
-    for (int layer = 0; layer < m.num_layers; ++layer) {
-      auto* line = reinterpret_cast<QRgb*>(cells_.scanLine(layer));
-      for (int expert = 0; expert < m.num_experts; ++expert)
-        line[expert] = scale.colour(m.tokens[static_cast<size_t>(layer)][static_cast<size_t>(expert)]).rgb();
+  max_value_ = 0;
+  const int rows = model_ ? model_->rowCount() : 0, columns = model_ ? model_->value_columns() : 0;
+  if (rows > 0 && columns > 0) {
+    for (int row = 0; row < rows; ++row)
+      for (int column = 0; column < columns; ++column) max_value_ = std::max(max_value_, model_->value(row, column));
+    const ColourScale scale(mode_, max_value_);
+    cells_ = QImage(columns, rows, QImage::Format_RGB32);
+    for (int row = 0; row < rows; ++row) {
+      auto* line = reinterpret_cast<QRgb*>(cells_.scanLine(row));
+      for (int column = 0; column < columns; ++column) line[column] = scale.colour(model_->value(row, column)).rgb();
     }
   }
   update();
@@ -89,13 +89,12 @@ void HeatmapView::paintEvent(QPaintEvent*) {
     const QRect r = cell_rect(row, 0);
     if (row % label_every == 0)
       p.drawText(QRect(0, r.top(), kLeft - 6, std::max(r.height(), p.fontMetrics().height())),
-                 Qt::AlignRight | Qt::AlignTop, QString::number(row));
+                 Qt::AlignRight | Qt::AlignTop, model_->row_label(row));
     if (row % label_every == 0 || r.height() >= p.fontMetrics().height())
       p.drawText(QRect(area.right() + 6, r.top(), kRight - 6, std::max(r.height(), p.fontMetrics().height())),
-                 Qt::AlignLeft | Qt::AlignTop,
-                 model_->data(model_->index(row, model_->imbalance_column())).toString());
+                 Qt::AlignLeft | Qt::AlignTop, model_->side_text(row));
   }
-  p.drawText(QRect(area.right() + 6, 0, kRight, kTop - 2), Qt::AlignLeft | Qt::AlignBottom, tr("max/mean"));
+  p.drawText(QRect(area.right() + 6, 0, kRight, kTop - 2), Qt::AlignLeft | Qt::AlignBottom, model_->side_title());
   if (selected_) {
     p.setPen(QPen(Qt::white, 2));
     p.drawRect(cell_rect(selected_->first, selected_->second).adjusted(-1, -1, 1, 1));
@@ -109,9 +108,9 @@ void HeatmapView::paintEvent(QPaintEvent*) {
   const QString scale_name = mode_ == ColourScale::Mode::kLog ? tr("log scale") : tr("linear scale");
   p.drawText(QRect(legend.left(), legend.bottom() + 2, legend.width(), 16), Qt::AlignLeft, QStringLiteral("0"));
   p.drawText(QRect(legend.left(), legend.bottom() + 2, legend.width(), 16), Qt::AlignRight,
-             tr("%1 tokens").arg(max_tokens_, 0, 'f', 0));
+             QString::number(max_value_, 'f', 0));
   p.drawText(QRect(legend.right() + 12, legend.top() - 2, width() - legend.right() - 12, 16), Qt::AlignLeft,
-             tr("tokens per expert (%1); rows: layers, columns: experts").arg(scale_name));
+             tr("%1 (%2)").arg(model_->caption(), scale_name));
 }
 
 void HeatmapView::mousePressEvent(QMouseEvent* event) {

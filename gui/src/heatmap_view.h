@@ -1,6 +1,6 @@
-// The layer x expert heatmap: one cell per (layer, expert) of a LayerLoadModel, coloured by
-// tokens on a linear or log scale with a legend, the layer's imbalance at the right of each
-// row, the model's tooltip on hover, and a click selecting a cell. Painted from one image of
+// A heatmap of a HeatmapModel (layer x expert load, expert x step load): one cell per value,
+// coloured on a linear or log scale with a legend, the model's side text at the right of
+// each row, its tooltip on hover, and a click selecting a cell. Painted from one image of
 // the cells (a pixel each, scaled), so a 61 x 256 map repaints in well under a millisecond.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "colour_scale.h"
-#include "layer_load_model.h"
+#include "heatmap_model.h"
 
 namespace moeprof::gui {
 
@@ -18,7 +18,7 @@ class HeatmapView : public QWidget {
 
  public:
   explicit HeatmapView(QWidget* parent = nullptr);
-  void set_model(LayerLoadModel* model);
+  void set_model(HeatmapModel* model);
   void set_scale_mode(ColourScale::Mode mode);
   ColourScale::Mode scale_mode() const { return mode_; }
   // The cell (row, column) under a point, if any.
@@ -29,7 +29,7 @@ class HeatmapView : public QWidget {
   QSize sizeHint() const override { return {900, 600}; }
 
  Q_SIGNALS:
-  void cell_clicked(int layer, int expert);
+  void cell_clicked(int row, int column);
 
  protected:
   void paintEvent(QPaintEvent* event) override;
@@ -40,9 +40,9 @@ class HeatmapView : public QWidget {
   void rebuild();
   QRect cells_area() const;
 
-  LayerLoadModel* model_ = nullptr;
+  HeatmapModel* model_ = nullptr;
   ColourScale::Mode mode_ = ColourScale::Mode::kLinear;
-  double max_tokens_ = 0;
+  double max_value_ = 0;
   QImage cells_;  // one pixel per cell
   std::optional<std::pair<int, int>> selected_;
 };

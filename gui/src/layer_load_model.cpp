@@ -8,6 +8,12 @@ void LayerLoadModel::set_load(const LayerLoad& load) {
   endResetModel();
 }
 
+double LayerLoadModel::value(int row, int column) const {
+  return load_.matrix.tokens[static_cast<size_t>(row)][static_cast<size_t>(column)];
+}
+
+QString LayerLoadModel::side_text(int row) const { return QString::number(load_.layers[static_cast<size_t>(row)].imbalance, 'f', 4); }
+
 int LayerLoadModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : load_.matrix.num_layers; }
 
 int LayerLoadModel::columnCount(const QModelIndex& parent) const {

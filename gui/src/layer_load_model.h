@@ -3,13 +3,12 @@
 // heatmap.
 #pragma once
 
-#include <QAbstractTableModel>
-
+#include "heatmap_model.h"
 #include "trace_queries.h"
 
 namespace moeprof::gui {
 
-class LayerLoadModel : public QAbstractTableModel {
+class LayerLoadModel : public HeatmapModel {
   Q_OBJECT
 
  public:
@@ -19,12 +18,18 @@ class LayerLoadModel : public QAbstractTableModel {
     kImbalanceRole,                  // double: the layer's max/mean (any column)
   };
 
-  using QAbstractTableModel::QAbstractTableModel;
+  using HeatmapModel::HeatmapModel;
   void set_load(const LayerLoad& load);
   const LayerLoad& load() const { return load_; }
   int expert_columns() const { return load_.matrix.num_experts; }
   // The last column: the layer's imbalance.
   int imbalance_column() const { return load_.matrix.num_experts; }
+
+  int value_columns() const override { return expert_columns(); }
+  double value(int row, int column) const override;
+  QString side_text(int row) const override;
+  QString side_title() const override { return tr("max/mean"); }
+  QString caption() const override { return tr("tokens per expert; rows: layers, columns: experts"); }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

@@ -1,5 +1,5 @@
 // moeprof-gui [FILE.db]
-// moeprof-gui --render VIEW --out FILE.png|FILE.svg [--steps A:B] [--rank R] [--log] [--size WxH] FILE.db
+// moeprof-gui --render VIEW --out FILE.png|FILE.svg [--steps A:B] [--rank R] [--layer L] [--log] [--size WxH] FILE.db
 #include <QApplication>
 #include <QCommandLineParser>
 #include <cstdio>
@@ -63,9 +63,11 @@ int main(int argc, char** argv) {
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("The file a render writes (.png or .svg)."), QStringLiteral("FILE"));
   const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Steps [A, B) of a render."), QStringLiteral("A:B"));
   const QCommandLineOption rank(QStringLiteral("rank"), QStringLiteral("One rank only, for a render."), QStringLiteral("R"));
+  const QCommandLineOption layer(QStringLiteral("layer"), QStringLiteral("The layer of the expert-steps view (default 0)."),
+                                 QStringLiteral("L"));
   const QCommandLineOption log(QStringLiteral("log"), QStringLiteral("Log colour scale for a render."));
   const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Size of a render (default 1200x800)."), QStringLiteral("WxH"));
-  parser.addOptions({render, out, steps, rank, log, size});
+  parser.addOptions({render, out, steps, rank, layer, log, size});
   parser.addPositionalArgument(QStringLiteral("trace"), QStringLiteral("A trace (.db) to open."));
   if (!parser.parse(QApplication::arguments())) return fail(parser.errorText());
   if (parser.isSet(QStringLiteral("help"))) parser.showHelp(0);
@@ -85,6 +87,11 @@ int main(int argc, char** argv) {
       bool ok = false;
       o.selection.rank = parser.value(rank).toInt(&ok);
       if (!ok) return fail(QStringLiteral("--rank must be a number, not '%1'").arg(parser.value(rank)));
+    }
+    if (parser.isSet(layer)) {
+      bool ok = false;
+      o.layer = parser.value(layer).toInt(&ok);
+      if (!ok || o.layer < 0) return fail(QStringLiteral("--layer must be a layer number, not '%1'").arg(parser.value(layer)));
     }
     if (parser.isSet(size) && !parse_size(parser.value(size), &o))
       return fail(QStringLiteral("--size must be WxH between 100 and 16384, not '%1'").arg(parser.value(size)));

@@ -42,6 +42,7 @@ MainWindow::MainWindow() {
   overview->verticalHeader()->hide();
   tabs_->addTab(overview, tr("Overview"));
   tabs_->addTab(build_heatmap_tab(), tr("Expert load"));
+  tabs_->addTab(build_expert_steps_tab(), tr("Load over time"));
   setCentralWidget(tabs_);
   status_ = new QLabel(tr("Open a trace (File > Open, or drop a .db file here)"));
   progress_ = new QProgressBar;
@@ -62,6 +63,10 @@ MainWindow::MainWindow() {
   connect(&loader_, &TraceLoader::opened, this, &MainWindow::on_opened);
   connect(&loader_, &TraceLoader::refreshed, this, &MainWindow::on_refreshed);
   connect(&loader_, &TraceLoader::loaded, this, &MainWindow::on_loaded);
+  connect(&loader_, &TraceLoader::expert_steps_loaded, this, [this](const ExpertSteps& steps) {
+    expert_steps_.set_steps(steps);
+    Q_EMIT expert_steps_shown();
+  });
   connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
   connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
   resize(1200, 800);
@@ -99,11 +104,42 @@ QWidget* MainWindow::build_heatmap_tab() {
   connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
     heatmap_->set_scale_mode(index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
   });
+  // Linked selection: a layer x expert cell selects that layer and expert over time too.
   connect(heatmap_, &HeatmapView::cell_clicked, this, [this](int layer, int expert) {
     status_->setText(layer_load_.data(layer_load_.index(layer, expert), Qt::ToolTipRole).toString());
+    layer_->setValue(layer);
+    expert_steps_view_->select_cell(expert, 0);
+  });
+  connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
+    expert_steps_view_->set_scale_mode(index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
   });
   return tab;
 }
+
+QWidget* MainWindow::build_expert_steps_tab() {
+  auto* tab = new QWidget;
+  auto* controls = new QHBoxLayout;
+  layer_ = new QSpinBox;
+  layer_->setRange(0, 0);
+  controls->addWidget(new QLabel(tr("Layer")));
+  controls->addWidget(layer_);
+  controls->addWidget(new QLabel(tr("(steps and rank as on the Expert load tab; click a cell there to pick a layer)")));
+  controls->addStretch(1);
+  expert_steps_view_ = new HeatmapView;
+  expert_steps_view_->set_model(&expert_steps_);
+  auto* layout = new QVBoxLayout(tab);
+  layout->addLayout(controls);
+  layout->addWidget(expert_steps_view_, 1);
+  connect(layer_, &QSpinBox::valueChanged, this, [this] {
+    if (!filling_controls_) reload_->start();
+  });
+  connect(expert_steps_view_, &HeatmapView::cell_clicked, this, [this](int expert, int run) {
+    status_->setText(expert_steps_.data(expert_steps_.index(expert, run), Qt::ToolTipRole).toString());
+  });
+  return tab;
+}
+
+int MainWindow::selected_layer() const { return layer_->value(); }
 
 void MainWindow::build_menus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
@@ -138,6 +174,7 @@ bool MainWindow::is_live() const { return live_->isActive(); }
 // The overview, and the refresh timer running exactly while the run is still recording.
 void MainWindow::show_overview(const TraceOverview& o) {
   overview_.set_overview(o);
+  layer_->setRange(0, o.model ? std::max(0, o.model->num_layers - 1) : 0);
   if (o.run.finalized)
     live_->stop();
   else if (!live_->isActive())
@@ -199,6 +236,7 @@ void MainWindow::request_load() {
   s.step_end = static_cast<int64_t>(step_end_->value()) + 1;  // the spin boxes are inclusive
   if (const int rank = rank_->currentData().toInt(); rank >= 0) s.rank = rank;
   loader_.load(s);
+  loader_.load_expert_steps(s, layer_->value());
 }
 
 void MainWindow::on_loaded(const LayerLoad& load) {

@@ -6,6 +6,7 @@
 #include <QMainWindow>
 #include <QString>
 
+#include "expert_steps_model.h"
 #include "heatmap_view.h"
 #include "layer_load_model.h"
 #include "overview_model.h"
@@ -37,11 +38,15 @@ class MainWindow : public QMainWindow {
   OverviewModel& overview_model() { return overview_; }
   LayerLoadModel& layer_load_model() { return layer_load_; }
   HeatmapView& heatmap() { return *heatmap_; }
+  ExpertStepsModel& expert_steps_model() { return expert_steps_; }
+  HeatmapView& expert_steps_view() { return *expert_steps_view_; }
+  int selected_layer() const;
   const QString& last_error() const { return last_error_; }
 
  Q_SIGNALS:
   void trace_opened(const QString& path);
   void load_shown();
+  void expert_steps_shown();
   void error_shown(const QString& message);
 
  protected:
@@ -51,6 +56,7 @@ class MainWindow : public QMainWindow {
  private:
   void build_menus();
   QWidget* build_heatmap_tab();
+  QWidget* build_expert_steps_tab();
   void on_opened(const TraceOverview& overview);
   void on_refreshed(const TraceOverview& overview);
   void show_overview(const TraceOverview& overview);
@@ -64,8 +70,11 @@ class MainWindow : public QMainWindow {
   TraceLoader loader_;
   OverviewModel overview_;
   LayerLoadModel layer_load_;
+  ExpertStepsModel expert_steps_;
   QTabWidget* tabs_ = nullptr;
   HeatmapView* heatmap_ = nullptr;
+  HeatmapView* expert_steps_view_ = nullptr;
+  QSpinBox* layer_ = nullptr;
   QSpinBox* step_begin_ = nullptr;
   QSpinBox* step_end_ = nullptr;
   QComboBox* rank_ = nullptr;

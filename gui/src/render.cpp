@@ -6,7 +6,9 @@
 #include <QTableView>
 #include <memory>
 
+#include "expert_steps_model.h"
 #include "heatmap_view.h"
+#include "layer_load_model.h"
 #include "overview_model.h"
 
 namespace moeprof::gui {
@@ -42,7 +44,9 @@ bool save_widget(QWidget& widget, const QString& path, QString* error) {
   return true;
 }
 
-QStringList render_views() { return {QStringLiteral("overview"), QStringLiteral("heatmap")}; }
+QStringList render_views() {
+  return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps")};
+}
 
 bool render_view(const RenderOptions& o, QString* error) {
   if (!render_views().contains(o.view)) {
@@ -66,11 +70,18 @@ bool render_view(const RenderOptions& o, QString* error) {
       table.resizeColumnToContents(OverviewModel::kPropertyColumn);
       return save(table, o, error);
     }
-    LayerLoadModel model;
-    model.set_load(load_layer_load(*reader, o.selection));
+    LayerLoadModel layers;
+    ExpertStepsModel expert_steps;
+    HeatmapModel* model = &layers;
+    if (o.view == QStringLiteral("heatmap")) {
+      layers.set_load(load_layer_load(*reader, o.selection));
+    } else {
+      expert_steps.set_steps(load_expert_steps(*reader, o.selection, o.layer));
+      model = &expert_steps;
+    }
     HeatmapView view;
     view.set_scale_mode(o.log_scale ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
-    view.set_model(&model);
+    view.set_model(model);
     return save(view, o, error);
   } catch (const store::Error& e) {
     *error = QString::fromUtf8(e.what());

@@ -18,6 +18,7 @@ struct RenderOptions {
   QString out;    // .png or .svg
   QString trace;
   LoadSelection selection;
+  int32_t layer = 0;  // of the expert-steps view
   bool log_scale = false;
   QSize size{1200, 800};
 };

@@ -12,6 +12,7 @@ class TraceLoader::Worker : public QObject {
  public:
   explicit Worker(TraceLoader* loader) : loader_(loader) {}
   std::atomic<int64_t> latest_load{0};  // the newest load request's number
+  std::atomic<int64_t> latest_expert_steps{0};
 
  public Q_SLOTS:
   void open(const QString& path) {
@@ -42,6 +43,17 @@ class TraceLoader::Worker : public QObject {
     Q_EMIT loader_->busy(false);
   }
 
+  void load_expert_steps(const moeprof::gui::LoadSelection& selection, int layer, qint64 number) {
+    if (!reader_ || number != latest_expert_steps.load()) return;  // nothing open, or superseded
+    Q_EMIT loader_->busy(true);
+    try {
+      Q_EMIT loader_->expert_steps_loaded(moeprof::gui::load_expert_steps(*reader_, selection, layer));
+    } catch (const store::Error& e) {
+      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
+    }
+    Q_EMIT loader_->busy(false);
+  }
+
   void load(const moeprof::gui::LoadSelection& selection, qint64 number) {
     if (!reader_ || number != latest_load.load()) return;  // nothing open, or superseded
     Q_EMIT loader_->busy(true);
@@ -62,6 +74,7 @@ TraceLoader::TraceLoader() : worker_(new Worker(this)) {
   qRegisterMetaType<TraceOverview>();
   qRegisterMetaType<LayerLoad>();
   qRegisterMetaType<LoadSelection>();
+  qRegisterMetaType<ExpertSteps>();
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   thread_.start();
@@ -82,6 +95,12 @@ void TraceLoader::load(const LoadSelection& selection) {
   const qint64 number = ++worker_->latest_load;
   QMetaObject::invokeMethod(worker_, "load", Qt::QueuedConnection, Q_ARG(moeprof::gui::LoadSelection, selection),
                             Q_ARG(qint64, number));
+}
+
+void TraceLoader::load_expert_steps(const LoadSelection& selection, int32_t layer) {
+  const qint64 number = ++worker_->latest_expert_steps;
+  QMetaObject::invokeMethod(worker_, "load_expert_steps", Qt::QueuedConnection,
+                            Q_ARG(moeprof::gui::LoadSelection, selection), Q_ARG(int, layer), Q_ARG(qint64, number));
 }
 
 }  // namespace moeprof::gui

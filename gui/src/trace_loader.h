@@ -24,11 +24,13 @@ class TraceLoader : public QObject {
   // Re-reads the open trace's overview (a trace still being written has grown).
   void refresh();
   void load(const LoadSelection& selection);
+  void load_expert_steps(const LoadSelection& selection, int32_t layer);
 
  Q_SIGNALS:
   void opened(const moeprof::gui::TraceOverview& overview);
   void refreshed(const moeprof::gui::TraceOverview& overview);
   void loaded(const moeprof::gui::LayerLoad& load);
+  void expert_steps_loaded(const moeprof::gui::ExpertSteps& steps);
   // One line naming the file and what is wrong (a missing, foreign, newer or corrupt file).
   void failed(const QString& message);
   void busy(bool working);

@@ -1,5 +1,7 @@
 #include "trace_queries.h"
 
+#include "moeprof/analysis/load_over_time.h"
+
 namespace moeprof::gui {
 
 TraceOverview load_overview(const store::Reader& reader) {
@@ -25,6 +27,24 @@ LayerLoad load_layer_load(const store::Reader& reader, const LoadSelection& sele
   l.matrix = analysis::expert_load_matrix(reader, f);
   for (int32_t layer = 0; layer < l.matrix.num_layers; ++layer) l.layers.push_back(analysis::load_stats(l.matrix.layer(layer)));
   return l;
+}
+
+ExpertSteps load_expert_steps(const store::Reader& reader, const LoadSelection& selection, int32_t layer) {
+  ExpertSteps e;
+  e.selection = selection;
+  e.layer = layer;
+  store::Filter f;
+  f.rank = selection.rank;
+  f.layer = layer;
+  f.step_begin = selection.step_begin;
+  f.step_end = selection.step_end;
+  const store::Filter filters[] = {f};
+  const analysis::LoadOverTime over = analysis::load_over_time(reader, filters, kExpertStepRuns);
+  e.runs = over.runs;
+  for (const analysis::ExpertLoadMatrix& m : over.load)
+    e.tokens.push_back(layer >= 0 && layer < m.num_layers ? m.tokens[static_cast<size_t>(layer)]
+                                                         : std::vector<double>(static_cast<size_t>(m.num_experts), 0.0));
+  return e;
 }
 
 }  // namespace moeprof::gui

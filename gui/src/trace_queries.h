@@ -43,12 +43,24 @@ struct LayerLoad {
   std::vector<analysis::LoadStats> layers;  // [layer]
 };
 
-// Both throw store::Error on a corrupt trace.
+// One layer's tokens per expert over the selection's steps, in at most kExpertStepRuns runs of
+// steps (analysis::load_over_time: a step each, or whole summary windows).
+inline constexpr size_t kExpertStepRuns = 200;
+struct ExpertSteps {
+  LoadSelection selection;
+  int32_t layer = 0;
+  std::vector<std::pair<int64_t, int64_t>> runs;  // [first, last] step of each column
+  std::vector<std::vector<double>> tokens;        // [run][expert]
+};
+
+// All throw store::Error on a corrupt trace.
 TraceOverview load_overview(const store::Reader& reader);
 LayerLoad load_layer_load(const store::Reader& reader, const LoadSelection& selection);
+ExpertSteps load_expert_steps(const store::Reader& reader, const LoadSelection& selection, int32_t layer);
 
 }  // namespace moeprof::gui
 
 Q_DECLARE_METATYPE(moeprof::gui::TraceOverview)
 Q_DECLARE_METATYPE(moeprof::gui::LayerLoad)
 Q_DECLARE_METATYPE(moeprof::gui::LoadSelection)
+Q_DECLARE_METATYPE(moeprof::gui::ExpertSteps)

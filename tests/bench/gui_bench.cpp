@@ -12,6 +12,7 @@
 #include <string>
 
 #include "heatmap_view.h"
+#include "layer_load_model.h"
 #include "moeprof/synth/synth.h"
 #include "trace_queries.h"
 

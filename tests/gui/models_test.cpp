@@ -3,9 +3,11 @@
 #include <QAbstractItemModelTester>
 #include <numeric>
 
+#include "expert_steps_model.h"
 #include "gui_fixture.h"
 #include "layer_load_model.h"
 #include "moeprof/analysis/expert_load_matrix.h"
+#include "moeprof/analysis/load_over_time.h"
 #include "overview_model.h"
 #include "trace_queries.h"
 
@@ -45,6 +47,34 @@ TEST_F(GuiTrace, LayerLoadModelHoldsTheAnalysisMatrix) {
   model.set_load({});  // reset to empty: still a valid model
   EXPECT_EQ(model.rowCount(), 0);
   EXPECT_EQ(model.columnCount(), 0);
+}
+
+TEST_F(GuiTrace, ExpertStepsModelHoldsOneLayerOverTime) {
+  ExpertStepsModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  LoadSelection selection;
+  selection.step_begin = 4;
+  selection.step_end = 36;
+  model.set_steps(load_expert_steps(*reader_, selection, 3));
+  const store::Filter filters[] = {{.layer = 3, .step_begin = 4, .step_end = 36}};
+  const analysis::LoadOverTime direct = analysis::load_over_time(*reader_, filters, kExpertStepRuns);
+  ASSERT_EQ(model.rowCount(), 8);                 // experts
+  ASSERT_EQ(model.columnCount(), 32);             // a column per step (32 steps <= kExpertStepRuns)
+  for (int run = 0; run < model.columnCount(); ++run) {
+    double shares = 0;
+    for (int expert = 0; expert < 8; ++expert) {
+      EXPECT_EQ(model.index(expert, run).data(ExpertStepsModel::kTokensRole).toDouble(), direct.load[run].tokens[3][expert]);
+      shares += model.index(expert, run).data(ExpertStepsModel::kShareRole).toDouble();
+    }
+    EXPECT_NEAR(shares, 1.0, 1e-12);
+  }
+  EXPECT_EQ(model.headerData(0, Qt::Horizontal).toString(), QStringLiteral("step 4"));
+  EXPECT_TRUE(model.caption().contains(QStringLiteral("layer 3")));
+  // The hot expert of the skewed trace has the largest share beside its row.
+  int hot = 0;
+  for (int expert = 1; expert < 8; ++expert)
+    if (model.value(expert, 0) > model.value(hot, 0)) hot = expert;
+  EXPECT_GT(model.side_text(hot).chopped(2).toDouble(), 100.0 / 8);
 }
 
 TEST_F(GuiTrace, OverviewModelShowsTheRunAndHeadlineNumbers) {

@@ -9,6 +9,8 @@ mkdir -p "$work"
 env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY "$gui" --render heatmap --steps 0:10 --rank 1 --log \
   --size 800x500 --out "$work/h.png" "$work/t.db"
 [ -s "$work/h.png" ] || { echo "no image written"; exit 1; }
+"$gui" --render expert-steps --layer 3 --out "$work/e.svg" "$work/t.db"
+grep -q "<svg" "$work/e.svg" || { echo "no SVG written"; exit 1; }
 
 expect_refusal() {  # expect_refusal TEXT ARGS...: exits 2, one line on stderr containing TEXT
   text=$1
@@ -20,6 +22,7 @@ expect_refusal() {  # expect_refusal TEXT ARGS...: exits 2, one line on stderr c
 expect_refusal "steps must be A:B" --render heatmap --steps x --out "$work/y.png" "$work/t.db"
 expect_refusal "size must be WxH" --render heatmap --size 5x5 --out "$work/y.png" "$work/t.db"
 expect_refusal "needs --out" --render heatmap "$work/t.db"
+expect_refusal "layer must be a layer number" --render expert-steps --layer -2 --out "$work/y.png" "$work/t.db"
 expect_refusal "unknown view 'pie'" --render pie --out "$work/y.png" "$work/t.db"
 expect_refusal "missing.db: no such file" --render overview --out "$work/y.png" "$work/missing.db"
 [ ! -e "$work/y.png" ] || { echo "a refused render left a file"; exit 1; }

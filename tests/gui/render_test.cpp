@@ -9,6 +9,7 @@
 #include "colour_scale.h"
 #include "gui_fixture.h"
 #include "heatmap_view.h"
+#include "layer_load_model.h"
 #include "render.h"
 
 namespace moeprof::gui {

@@ -37,11 +37,17 @@ TEST_F(GuiTrace, OpenSelectAndExport) {
   EXPECT_EQ(window.layer_load_model().load().matrix.tokens,
             analysis::expert_load_matrix(*reader_, {.rank = 1, .step_begin = 10, .step_end = 20}).tokens);
 
+  // Linked selection: a layer x expert cell picks that layer for the load over time.
   QSignalSpy clicked(&window.heatmap(), &HeatmapView::cell_clicked);
+  QSignalSpy over_time(&window, &MainWindow::expert_steps_shown);
   QTest::mouseClick(&window.heatmap(), Qt::LeftButton, {}, window.heatmap().cell_rect(2, 4).center());
   ASSERT_EQ(clicked.count(), 1);
   EXPECT_EQ(clicked.at(0).at(0).toInt(), 2);
   EXPECT_EQ(clicked.at(0).at(1).toInt(), 4);
+  EXPECT_EQ(window.selected_layer(), 2);
+  while (window.expert_steps_model().steps().layer != 2) ASSERT_TRUE(over_time.wait(10000));
+  EXPECT_EQ(window.expert_steps_model().steps().selection, s);
+  EXPECT_EQ(window.expert_steps_model().rowCount(), 8);
 
   QString error;
   const QString png = QString::fromStdString(dir_.file("view.png"));
