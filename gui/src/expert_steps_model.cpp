@@ -49,24 +49,8 @@ QVariant ExpertStepsModel::data(const QModelIndex& index, int role) const {
   const double run_total = run_totals_[static_cast<size_t>(index.column())];
   const double share = run_total > 0 ? tokens / run_total : 0.0;
   const auto [first, last] = steps_.runs[static_cast<size_t>(index.column())];
-  switch (role) {
-    case Qt::DisplayRole:
-      return QString::number(tokens, 'f', 0);
-    case kTokensRole:
-      return tokens;
-    case kShareRole:
-      return share;
-    case Qt::ToolTipRole:
-      return tr("layer %1, expert %2, steps %3 to %4: %5 tokens, %6 % of the layer")
-          .arg(steps_.layer)
-          .arg(index.row())
-          .arg(first)
-          .arg(last)
-          .arg(tokens, 0, 'f', 0)
-          .arg(share * 100, 0, 'f', 2);
-    default:
-      return {};
-  }
+  return token_cell(role, tokens, share,
+                    tr("layer %1, expert %2, steps %3 to %4").arg(steps_.layer).arg(index.row()).arg(first).arg(last));
 }
 
 QVariant ExpertStepsModel::headerData(int section, Qt::Orientation orientation, int role) const {

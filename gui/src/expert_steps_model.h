@@ -12,11 +12,6 @@ class ExpertStepsModel : public HeatmapModel {
   Q_OBJECT
 
  public:
-  enum Roles {
-    kTokensRole = Qt::UserRole + 1,  // double: the expert's tokens in the run
-    kShareRole,                      // double: its share of the layer's tokens in the run
-  };
-
   using HeatmapModel::HeatmapModel;
   void set_steps(const ExpertSteps& steps);
   const ExpertSteps& steps() const { return steps_; }

@@ -32,22 +32,7 @@ QVariant LayerLoadModel::data(const QModelIndex& index, int role) const {
   }
   const double tokens = load_.matrix.tokens[layer][static_cast<size_t>(index.column())];
   const double share = stats.total > 0 ? tokens / stats.total : 0.0;
-  switch (role) {
-    case Qt::DisplayRole:
-      return QString::number(tokens, 'f', 0);
-    case kTokensRole:
-      return tokens;
-    case kShareRole:
-      return share;
-    case Qt::ToolTipRole:
-      return tr("layer %1, expert %2: %3 tokens, %4 % of the layer")
-          .arg(index.row())
-          .arg(index.column())
-          .arg(tokens, 0, 'f', 0)
-          .arg(share * 100, 0, 'f', 2);
-    default:
-      return {};
-  }
+  return token_cell(role, tokens, share, tr("layer %1, expert %2").arg(index.row()).arg(index.column()));
 }
 
 QVariant LayerLoadModel::headerData(int section, Qt::Orientation orientation, int role) const {

@@ -13,9 +13,7 @@ class LayerLoadModel : public HeatmapModel {
 
  public:
   enum Roles {
-    kTokensRole = Qt::UserRole + 1,  // double: tokens of the cell (expert columns)
-    kShareRole,                      // double: the cell's share of its layer's tokens
-    kImbalanceRole,                  // double: the layer's max/mean (any column)
+    kImbalanceRole = kFirstFreeRole,  // double: the layer's max/mean (any column)
   };
 
   using HeatmapModel::HeatmapModel;
