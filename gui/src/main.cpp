@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("The file a render writes (.png or .svg)."), QStringLiteral("FILE"));
   const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Steps [A, B) of a render."), QStringLiteral("A:B"));
   const QCommandLineOption rank(QStringLiteral("rank"), QStringLiteral("One rank only, for a render."), QStringLiteral("R"));
-  const QCommandLineOption layer(QStringLiteral("layer"), QStringLiteral("The layer of the expert-steps view (default 0)."),
+  const QCommandLineOption layer(QStringLiteral("layer"), QStringLiteral("The layer of the expert-steps view (default 0) or of the a2a view (default: all)."),
                                  QStringLiteral("L"));
   const QCommandLineOption log(QStringLiteral("log"), QStringLiteral("Log colour scale for a render."));
   const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Size of a render (default 1200x800)."), QStringLiteral("WxH"));
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(layer)) {
       bool ok = false;
       o.layer = parser.value(layer).toInt(&ok);
+      o.layer_given = true;
       if (!ok || o.layer < 0) return fail(QStringLiteral("--layer must be a layer number, not '%1'").arg(parser.value(layer)));
     }
     if (parser.isSet(size) && !parse_size(parser.value(size), &o))

@@ -43,6 +43,7 @@ MainWindow::MainWindow() {
   tabs_->addTab(overview, tr("Overview"));
   tabs_->addTab(build_heatmap_tab(), tr("Expert load"));
   tabs_->addTab(build_expert_steps_tab(), tr("Load over time"));
+  tabs_->addTab(build_volume_tab(), tr("All-to-all"));
   setCentralWidget(tabs_);
   status_ = new QLabel(tr("Open a trace (File > Open, or drop a .db file here)"));
   progress_ = new QProgressBar;
@@ -66,6 +67,10 @@ MainWindow::MainWindow() {
   connect(&loader_, &TraceLoader::expert_steps_loaded, this, [this](const ExpertSteps& steps) {
     expert_steps_.set_steps(steps);
     Q_EMIT expert_steps_shown();
+  });
+  connect(&loader_, &TraceLoader::volume_loaded, this, [this](const RankVolume& volume) {
+    volume_.set_volume(volume);
+    Q_EMIT volume_shown();
   });
   connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
   connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
@@ -139,6 +144,28 @@ QWidget* MainWindow::build_expert_steps_tab() {
   return tab;
 }
 
+QWidget* MainWindow::build_volume_tab() {
+  auto* tab = new QWidget;
+  auto* controls = new QHBoxLayout;
+  volume_layer_ = new QComboBox;
+  controls->addWidget(new QLabel(tr("Layer")));
+  controls->addWidget(volume_layer_);
+  controls->addWidget(new QLabel(tr("(dispatch; steps as on the Expert load tab)")));
+  controls->addStretch(1);
+  auto* view = new HeatmapView;
+  view->set_model(&volume_);
+  auto* layout = new QVBoxLayout(tab);
+  layout->addLayout(controls);
+  layout->addWidget(view, 1);
+  connect(volume_layer_, &QComboBox::currentIndexChanged, this, [this] {
+    if (!filling_controls_) reload_->start();
+  });
+  connect(view, &HeatmapView::cell_clicked, this, [this](int from, int to) {
+    status_->setText(volume_.data(volume_.index(from, to), Qt::ToolTipRole).toString());
+  });
+  return tab;
+}
+
 int MainWindow::selected_layer() const { return layer_->value(); }
 
 void MainWindow::build_menus() {
@@ -175,6 +202,14 @@ bool MainWindow::is_live() const { return live_->isActive(); }
 void MainWindow::show_overview(const TraceOverview& o) {
   overview_.set_overview(o);
   layer_->setRange(0, o.model ? std::max(0, o.model->num_layers - 1) : 0);
+  const bool filling = filling_controls_;
+  filling_controls_ = true;
+  const QVariant volume_layer = volume_layer_->currentData();
+  volume_layer_->clear();
+  volume_layer_->addItem(tr("all layers"), -1);
+  for (int l = 0; o.model && l < o.model->num_layers; ++l) volume_layer_->addItem(QString::number(l), l);
+  volume_layer_->setCurrentIndex(std::max(0, volume_layer_->findData(volume_layer)));
+  filling_controls_ = filling;
   if (o.run.finalized)
     live_->stop();
   else if (!live_->isActive())
@@ -237,6 +272,10 @@ void MainWindow::request_load() {
   if (const int rank = rank_->currentData().toInt(); rank >= 0) s.rank = rank;
   loader_.load(s);
   loader_.load_expert_steps(s, layer_->value());
+  LoadSelection all_ranks = s;  // the matrix is of every rank
+  all_ranks.rank.reset();
+  const int volume_layer = volume_layer_->currentData().toInt();
+  loader_.load_volume(all_ranks, volume_layer >= 0 ? std::optional<int32_t>(volume_layer) : std::nullopt);
 }
 
 void MainWindow::on_loaded(const LayerLoad& load) {

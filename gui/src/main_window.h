@@ -10,6 +10,7 @@
 #include "heatmap_view.h"
 #include "layer_load_model.h"
 #include "overview_model.h"
+#include "volume_model.h"
 #include "trace_loader.h"
 
 class QComboBox;
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   HeatmapView& heatmap() { return *heatmap_; }
   ExpertStepsModel& expert_steps_model() { return expert_steps_; }
   HeatmapView& expert_steps_view() { return *expert_steps_view_; }
+  VolumeModel& volume_model() { return volume_; }
   int selected_layer() const;
   const QString& last_error() const { return last_error_; }
 
@@ -47,6 +49,7 @@ class MainWindow : public QMainWindow {
   void trace_opened(const QString& path);
   void load_shown();
   void expert_steps_shown();
+  void volume_shown();
   void error_shown(const QString& message);
 
  protected:
@@ -57,6 +60,7 @@ class MainWindow : public QMainWindow {
   void build_menus();
   QWidget* build_heatmap_tab();
   QWidget* build_expert_steps_tab();
+  QWidget* build_volume_tab();
   void on_opened(const TraceOverview& overview);
   void on_refreshed(const TraceOverview& overview);
   void show_overview(const TraceOverview& overview);
@@ -71,10 +75,12 @@ class MainWindow : public QMainWindow {
   OverviewModel overview_;
   LayerLoadModel layer_load_;
   ExpertStepsModel expert_steps_;
+  VolumeModel volume_;
   QTabWidget* tabs_ = nullptr;
   HeatmapView* heatmap_ = nullptr;
   HeatmapView* expert_steps_view_ = nullptr;
   QSpinBox* layer_ = nullptr;
+  QComboBox* volume_layer_ = nullptr;  // "all layers", then each layer
   QSpinBox* step_begin_ = nullptr;
   QSpinBox* step_end_ = nullptr;
   QComboBox* rank_ = nullptr;

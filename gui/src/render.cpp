@@ -10,6 +10,7 @@
 #include "heatmap_view.h"
 #include "layer_load_model.h"
 #include "overview_model.h"
+#include "volume_model.h"
 
 namespace moeprof::gui {
 namespace {
@@ -45,7 +46,7 @@ bool save_widget(QWidget& widget, const QString& path, QString* error) {
 }
 
 QStringList render_views() {
-  return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps")};
+  return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps"), QStringLiteral("a2a")};
 }
 
 bool render_view(const RenderOptions& o, QString* error) {
@@ -72,12 +73,16 @@ bool render_view(const RenderOptions& o, QString* error) {
     }
     LayerLoadModel layers;
     ExpertStepsModel expert_steps;
+    VolumeModel volume;
     HeatmapModel* model = &layers;
     if (o.view == QStringLiteral("heatmap")) {
       layers.set_load(load_layer_load(*reader, o.selection));
-    } else {
+    } else if (o.view == QStringLiteral("expert-steps")) {
       expert_steps.set_steps(load_expert_steps(*reader, o.selection, o.layer));
       model = &expert_steps;
+    } else {
+      volume.set_volume(load_rank_volume(*reader, o.selection, o.layer_given ? std::optional<int32_t>(o.layer) : std::nullopt));
+      model = &volume;
     }
     HeatmapView view;
     view.set_scale_mode(o.log_scale ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);

@@ -18,7 +18,8 @@ struct RenderOptions {
   QString out;    // .png or .svg
   QString trace;
   LoadSelection selection;
-  int32_t layer = 0;  // of the expert-steps view
+  int32_t layer = 0;         // of the expert-steps view, and of the a2a view when given
+  bool layer_given = false;  // the a2a view shows all layers otherwise
   bool log_scale = false;
   QSize size{1200, 800};
 };

@@ -1,80 +1,67 @@
 #include "trace_loader.h"
 
 #include <atomic>
+#include <map>
+#include <mutex>
 
 namespace moeprof::gui {
 
 // Runs on the loader's thread and owns the reader there; answers through the loader's
 // signals (emitting from this thread queues them to the loader's receivers).
 class TraceLoader::Worker : public QObject {
-  Q_OBJECT
-
  public:
   explicit Worker(TraceLoader* loader) : loader_(loader) {}
-  std::atomic<int64_t> latest_load{0};  // the newest load request's number
-  std::atomic<int64_t> latest_expert_steps{0};
 
- public Q_SLOTS:
   void open(const QString& path) {
     Q_EMIT loader_->busy(true);
     std::string error;
     reader_ = store::Reader::open(path.toStdString(), &error);
-    if (!reader_) {
+    if (!reader_)
       Q_EMIT loader_->failed(QString::fromStdString(error));
-    } else {
-      try {
-        Q_EMIT loader_->opened(load_overview(*reader_));
-      } catch (const store::Error& e) {
-        reader_.reset();
-        Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
-      }
-    }
+    else if (!run([&](const store::Reader& r) { Q_EMIT loader_->opened(load_overview(r)); }))
+      reader_.reset();
     Q_EMIT loader_->busy(false);
   }
 
-  void refresh() {
-    if (!reader_) return;
+  // Runs `query` on the open trace and delivers its answer, unless nothing is open or a newer
+  // request of the same kind (`kind`, numbered `number`) came meanwhile.
+  template <class Query>
+  void answer(int kind, qint64 number, Query&& query) {
+    if (!reader_ || number != latest(kind).load()) return;
     Q_EMIT loader_->busy(true);
-    try {
-      Q_EMIT loader_->refreshed(load_overview(*reader_));
-    } catch (const store::Error& e) {
-      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
-    }
+    run(query);
     Q_EMIT loader_->busy(false);
   }
 
-  void load_expert_steps(const moeprof::gui::LoadSelection& selection, int layer, qint64 number) {
-    if (!reader_ || number != latest_expert_steps.load()) return;  // nothing open, or superseded
-    Q_EMIT loader_->busy(true);
-    try {
-      Q_EMIT loader_->expert_steps_loaded(moeprof::gui::load_expert_steps(*reader_, selection, layer));
-    } catch (const store::Error& e) {
-      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
-    }
-    Q_EMIT loader_->busy(false);
-  }
-
-  void load(const moeprof::gui::LoadSelection& selection, qint64 number) {
-    if (!reader_ || number != latest_load.load()) return;  // nothing open, or superseded
-    Q_EMIT loader_->busy(true);
-    try {
-      Q_EMIT loader_->loaded(load_layer_load(*reader_, selection));
-    } catch (const store::Error& e) {
-      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
-    }
-    Q_EMIT loader_->busy(false);
+  std::atomic<qint64>& latest(int kind) {
+    std::lock_guard lock(latest_mutex_);
+    return latest_[kind];
   }
 
  private:
+  // false (and the error delivered) when the trace turned out corrupt.
+  template <class Query>
+  bool run(Query&& query) {
+    try {
+      query(*reader_);
+      return true;
+    } catch (const store::Error& e) {
+      Q_EMIT loader_->failed(QString::fromUtf8(e.what()));
+      return false;
+    }
+  }
+
   TraceLoader* loader_;
   std::unique_ptr<store::Reader> reader_;
+  std::mutex latest_mutex_;
+  std::map<int, std::atomic<qint64>> latest_;  // per kind of request, the newest one's number
 };
 
 TraceLoader::TraceLoader() : worker_(new Worker(this)) {
   qRegisterMetaType<TraceOverview>();
   qRegisterMetaType<LayerLoad>();
-  qRegisterMetaType<LoadSelection>();
   qRegisterMetaType<ExpertSteps>();
+  qRegisterMetaType<RankVolume>();
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   thread_.start();
@@ -85,24 +72,37 @@ TraceLoader::~TraceLoader() {
   thread_.wait();
 }
 
-void TraceLoader::open(const QString& path) {
-  QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path));
+template <class Query>
+void TraceLoader::request(int kind, Query query) {
+  const qint64 number = ++worker_->latest(kind);
+  Worker* worker = worker_;
+  QMetaObject::invokeMethod(
+      worker_, [worker, kind, number, query] { worker->answer(kind, number, query); }, Qt::QueuedConnection);
 }
 
-void TraceLoader::refresh() { QMetaObject::invokeMethod(worker_, "refresh", Qt::QueuedConnection); }
+void TraceLoader::open(const QString& path) {
+  Worker* worker = worker_;
+  QMetaObject::invokeMethod(worker_, [worker, path] { worker->open(path); }, Qt::QueuedConnection);
+}
+
+void TraceLoader::refresh() {
+  request(kRefresh, [this](const store::Reader& r) { Q_EMIT refreshed(load_overview(r)); });
+}
 
 void TraceLoader::load(const LoadSelection& selection) {
-  const qint64 number = ++worker_->latest_load;
-  QMetaObject::invokeMethod(worker_, "load", Qt::QueuedConnection, Q_ARG(moeprof::gui::LoadSelection, selection),
-                            Q_ARG(qint64, number));
+  request(kLayerLoad, [this, selection](const store::Reader& r) { Q_EMIT loaded(load_layer_load(r, selection)); });
 }
 
 void TraceLoader::load_expert_steps(const LoadSelection& selection, int32_t layer) {
-  const qint64 number = ++worker_->latest_expert_steps;
-  QMetaObject::invokeMethod(worker_, "load_expert_steps", Qt::QueuedConnection,
-                            Q_ARG(moeprof::gui::LoadSelection, selection), Q_ARG(int, layer), Q_ARG(qint64, number));
+  request(kExpertSteps, [this, selection, layer](const store::Reader& r) {
+    Q_EMIT expert_steps_loaded(gui::load_expert_steps(r, selection, layer));
+  });
+}
+
+void TraceLoader::load_volume(const LoadSelection& selection, std::optional<int32_t> layer) {
+  request(kVolume, [this, selection, layer](const store::Reader& r) {
+    Q_EMIT volume_loaded(load_rank_volume(r, selection, layer));
+  });
 }
 
 }  // namespace moeprof::gui
-
-#include "trace_loader.moc"

@@ -7,6 +7,7 @@
 #include <QString>
 #include <QThread>
 #include <memory>
+#include <optional>
 
 #include "trace_queries.h"
 
@@ -25,17 +26,23 @@ class TraceLoader : public QObject {
   void refresh();
   void load(const LoadSelection& selection);
   void load_expert_steps(const LoadSelection& selection, int32_t layer);
+  void load_volume(const LoadSelection& selection, std::optional<int32_t> layer);
 
  Q_SIGNALS:
   void opened(const moeprof::gui::TraceOverview& overview);
   void refreshed(const moeprof::gui::TraceOverview& overview);
   void loaded(const moeprof::gui::LayerLoad& load);
   void expert_steps_loaded(const moeprof::gui::ExpertSteps& steps);
+  void volume_loaded(const moeprof::gui::RankVolume& volume);
   // One line naming the file and what is wrong (a missing, foreign, newer or corrupt file).
   void failed(const QString& message);
   void busy(bool working);
 
  private:
+  enum RequestKind { kRefresh, kLayerLoad, kExpertSteps, kVolume };
+  template <class Query>
+  void request(int kind, Query query);
+
   class Worker;
   QThread thread_;
   Worker* worker_;  // lives on thread_

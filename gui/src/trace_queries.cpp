@@ -47,4 +47,16 @@ ExpertSteps load_expert_steps(const store::Reader& reader, const LoadSelection& 
   return e;
 }
 
+RankVolume load_rank_volume(const store::Reader& reader, const LoadSelection& selection, std::optional<int32_t> layer) {
+  RankVolume v;
+  v.selection = selection;
+  v.layer = layer;
+  store::Filter f;
+  f.layer = layer;
+  f.step_begin = selection.step_begin;
+  f.step_end = selection.step_end;
+  v.bytes = analysis::volume_matrix(reader, f, wire::Phase::kDispatch);
+  return v;
+}
+
 }  // namespace moeprof::gui

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "moeprof/analysis/comm_alltoall.h"
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/load_stats.h"
 #include "moeprof/store/reader.h"
@@ -53,10 +54,18 @@ struct ExpertSteps {
   std::vector<std::vector<double>> tokens;        // [run][expert]
 };
 
+// Bytes each rank dispatched to each rank over the selection's steps, of one layer or all.
+struct RankVolume {
+  LoadSelection selection;
+  std::optional<int32_t> layer;
+  analysis::VolumeMatrix bytes;
+};
+
 // All throw store::Error on a corrupt trace.
 TraceOverview load_overview(const store::Reader& reader);
 LayerLoad load_layer_load(const store::Reader& reader, const LoadSelection& selection);
 ExpertSteps load_expert_steps(const store::Reader& reader, const LoadSelection& selection, int32_t layer);
+RankVolume load_rank_volume(const store::Reader& reader, const LoadSelection& selection, std::optional<int32_t> layer);
 
 }  // namespace moeprof::gui
 
@@ -64,3 +73,4 @@ Q_DECLARE_METATYPE(moeprof::gui::TraceOverview)
 Q_DECLARE_METATYPE(moeprof::gui::LayerLoad)
 Q_DECLARE_METATYPE(moeprof::gui::LoadSelection)
 Q_DECLARE_METATYPE(moeprof::gui::ExpertSteps)
+Q_DECLARE_METATYPE(moeprof::gui::RankVolume)

@@ -9,6 +9,7 @@
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/load_over_time.h"
 #include "overview_model.h"
+#include "volume_model.h"
 #include "trace_queries.h"
 
 namespace moeprof::gui {
@@ -75,6 +76,30 @@ TEST_F(GuiTrace, ExpertStepsModelHoldsOneLayerOverTime) {
   for (int expert = 1; expert < 8; ++expert)
     if (model.value(expert, 0) > model.value(hot, 0)) hot = expert;
   EXPECT_GT(model.side_text(hot).chopped(2).toDouble(), 100.0 / 8);
+}
+
+TEST_F(GuiTrace, VolumeModelHoldsTheDispatchMatrixOfTheRows) {
+  VolumeModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  LoadSelection selection;
+  selection.step_begin = 3;
+  selection.step_end = 37;
+  model.set_volume(load_rank_volume(*reader_, selection, 4));
+  std::vector<store::AllToAllEvent> events;  // the same rows, one by one
+  reader_->for_each_all_to_all({.layer = 4, .step_begin = 3, .step_end = 37},
+                               [&](const store::AllToAllEvent& e) { events.push_back(e); });
+  const analysis::VolumeMatrix direct = analysis::volume_matrix(events, wire::Phase::kDispatch);
+  ASSERT_EQ(model.rowCount(), direct.size);
+  ASSERT_EQ(model.columnCount(), 2);
+  double total = 0;
+  for (int from = 0; from < direct.size; ++from)
+    for (int to = 0; to < direct.size; ++to) {
+      EXPECT_EQ(model.index(from, to).data(VolumeModel::kBytesRole).toDouble(), static_cast<double>(direct.at(from, to)));
+      total += model.value(from, to);
+    }
+  EXPECT_GT(total, 0);
+  EXPECT_TRUE(model.caption().contains(QStringLiteral("layer 4")));
+  EXPECT_TRUE(model.index(1, 0).data(Qt::ToolTipRole).toString().startsWith(QStringLiteral("rank 1 to rank 0")));
 }
 
 TEST_F(GuiTrace, OverviewModelShowsTheRunAndHeadlineNumbers) {

@@ -11,6 +11,8 @@ env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY "$gui" --render heatmap --s
 [ -s "$work/h.png" ] || { echo "no image written"; exit 1; }
 "$gui" --render expert-steps --layer 3 --out "$work/e.svg" "$work/t.db"
 grep -q "<svg" "$work/e.svg" || { echo "no SVG written"; exit 1; }
+"$gui" --render a2a --layer 1 --out "$work/a.png" "$work/t.db"
+[ -s "$work/a.png" ] || { echo "no a2a image written"; exit 1; }
 
 expect_refusal() {  # expect_refusal TEXT ARGS...: exits 2, one line on stderr containing TEXT
   text=$1

@@ -19,11 +19,15 @@ using testing::GuiTrace;
 TEST_F(GuiTrace, OpenSelectAndExport) {
   MainWindow window;
   window.show();
-  QSignalSpy opened(&window, &MainWindow::trace_opened), shown(&window, &MainWindow::load_shown);
+  QSignalSpy opened(&window, &MainWindow::trace_opened), shown(&window, &MainWindow::load_shown),
+      volume(&window, &MainWindow::volume_shown);
   window.open_trace(QString::fromStdString(path_));
   ASSERT_TRUE(opened.wait(10000));
   ASSERT_TRUE(shown.count() > 0 || shown.wait(10000));
   EXPECT_EQ(window.layer_load_model().rowCount(), 6);
+  ASSERT_TRUE(volume.count() > 0 || volume.wait(10000));
+  EXPECT_EQ(window.volume_model().rowCount(), 2);  // ranks
+  EXPECT_FALSE(window.volume_model().volume().layer);  // all layers
   EXPECT_EQ(window.layer_load_model().load().matrix.tokens, analysis::expert_load_matrix(*reader_, {.step_begin = 0, .step_end = 40}).tokens);
 
   shown.clear();

@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "moeprof/analysis/window_summary.h"
+
 namespace moeprof::analysis {
 
 void AllToAllStatsAccumulator::add(const store::AllToAllEvent& e) {
@@ -81,7 +83,25 @@ VolumeMatrix volume_matrix(const std::vector<store::AllToAllEvent>& events, std:
 VolumeMatrix volume_matrix(const store::Reader& reader, const store::Filter& filter,
                            std::optional<wire::Phase> phase) {
   VolumeMatrixAccumulator acc(phase);
-  reader.for_each_all_to_all(filter, [&](const store::AllToAllEvent& e) { acc.add(e); });
+  // Summaries have no time: a time window reads rows only.
+  const SummaryCover cover = filter.time_begin_ns || filter.time_end_ns
+                                 ? SummaryCover{}
+                                 : summary_cover(reader, filter.step_begin, filter.step_end);
+  for (const store::Filter& f : cover.uncovered(filter))
+    reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) { acc.add(e); });
+  if (cover.empty()) return acc.finish();
+  PeerVolume volume;
+  reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
+                          [&](const store::SummaryRow& row) {
+                            if (filter.rank && row.rank != *filter.rank) return;
+                            volume.clear();
+                            check_decoded(summary_codec::decode_volume(row.data, &volume), reader, row);
+                            for (const auto& [key, bytes] : volume) {
+                              const auto& [layer, p, peer] = key;
+                              if ((!phase || p == *phase) && (!filter.layer || layer == *filter.layer))
+                                acc.add(row.rank, peer, bytes);
+                            }
+                          });
   return acc.finish();
 }
 

@@ -426,3 +426,31 @@ TEST(LoadOverTime, RunsOfStepsOrWindowsHoldTheRowsOfTheirSteps) {
 
 }  // namespace
 }  // namespace moeprof::analysis
+
+namespace moeprof::analysis {
+namespace {
+
+TEST(SummarisedVolumeMatrix, EqualsTheRowsForEveryFilter) {
+  testing::TempDir dir;
+  const synth::Options o = moeprof::testing::small_mixtral(3, 3, 100, 64, 1.0);
+  const std::string path = dir.file("t.db");
+  std::string error;
+  ASSERT_TRUE(synth::generate(o, path, &error)) << error;
+  auto reader = store::Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  for (const store::Filter& f : {store::Filter{}, store::Filter{.rank = 2}, store::Filter{.layer = 1},
+                                 store::Filter{.step_begin = 10, .step_end = 90}, store::Filter{.step_begin = 64},
+                                 store::Filter{.time_begin_ns = 0}}) {
+    std::vector<store::AllToAllEvent> events;
+    reader->for_each_all_to_all(f, [&](const store::AllToAllEvent& e) { events.push_back(e); });
+    for (const auto phase : {std::optional<wire::Phase>{}, std::optional<wire::Phase>{wire::Phase::kDispatch}}) {
+      const VolumeMatrix from_summaries = volume_matrix(*reader, f, phase), from_rows = volume_matrix(events, phase);
+      EXPECT_EQ(from_summaries.size, from_rows.size);
+      EXPECT_EQ(from_summaries.bytes, from_rows.bytes)
+          << f.rank.value_or(-1) << " " << f.layer.value_or(-1) << " " << f.step_begin.value_or(-1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moeprof::analysis

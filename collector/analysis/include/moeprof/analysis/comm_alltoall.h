@@ -78,6 +78,8 @@ class VolumeMatrixAccumulator {
 // forth, so the sum of both counts each token twice).
 VolumeMatrix volume_matrix(const std::vector<store::AllToAllEvent>& events,
                            std::optional<wire::Phase> phase = std::nullopt);
+// Over a trace window: whole summarised windows from their summaries (window_summary.h) unless
+// the filter has a time window, the rest from rows. Throws store::Error.
 VolumeMatrix volume_matrix(const store::Reader& reader, const store::Filter& filter,
                            std::optional<wire::Phase> phase = std::nullopt);
 
