@@ -35,6 +35,17 @@ int wait_for_exit(pid_t pid, int* signal_number = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// GCC 12's AddressSanitizer allocator takes no lock around fork(): a child can inherit its
+// lock held by one of the parent's threads (the flusher, the fake collector) and hang in its
+// first allocation (seen in CI: the child's new flusher blocked in the allocator). glibc's
+// malloc is fork-safe, so the release build runs these tests.
+#if defined(__SANITIZE_ADDRESS__)
+#define MOEPROF_SKIP_FORK_UNDER_ASAN() \
+  GTEST_SKIP() << "AddressSanitizer's allocator (GCC 12) is not fork-safe with threads running"
+#else
+#define MOEPROF_SKIP_FORK_UNDER_ASAN() (void)0
+#endif
+
 const Stream* stream_of(const std::vector<Stream>& streams, pid_t pid) {
   for (const Stream& s : streams)
     if (hello_pid(s) == static_cast<uint32_t>(pid)) return &s;
@@ -47,6 +58,7 @@ TEST(Fork, TheChildStreamsOnlyItsOwnRecordsOnANewConnection) {
   // thread") when the child's new flusher reuses the stack of the parent's one.
   GTEST_SKIP() << "ThreadSanitizer cannot run threads in a child forked while threads ran";
 #endif
+  MOEPROF_SKIP_FORK_UNDER_ASAN();
   set_clock_for_testing(nullptr);
   FakeCollector collector;
   ScopedEnv no_periodic_flush("MOEPROF_FLUSH_MS", "60000");  // records stay in the rings until asked
@@ -129,6 +141,7 @@ TEST(Fork, AChildThatRecordsNothingOpensNoStream) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "ThreadSanitizer cannot run threads in a child forked while threads ran";
 #endif
+  MOEPROF_SKIP_FORK_UNDER_ASAN();
   set_clock_for_testing(nullptr);
   FakeCollector collector;
   ASSERT_EQ(start_agent(collector), MOEPROF_OK);
@@ -167,6 +180,7 @@ TEST(Signals, SigtermFlushesEndsTheStreamAndStillKills) {
   // loses a signal raised again from its handler (a plain sigaction + raise program shows it).
   GTEST_SKIP() << "ThreadSanitizer does not re-deliver signals in a child forked while threads ran";
 #endif
+  MOEPROF_SKIP_FORK_UNDER_ASAN();
   set_clock_for_testing(nullptr);
   FakeCollector collector;
   const pid_t child = fork();
@@ -195,6 +209,7 @@ void user_handler(int) { g_user_handler_calls.fetch_add(1); }
 // A handler the program installed first is still called; the agent only flushes before it
 // (no Goodbye: the program may well go on).
 TEST(Signals, SigintChainsToTheProgramsHandlerAfterAFlush) {
+  MOEPROF_SKIP_FORK_UNDER_ASAN();
   set_clock_for_testing(nullptr);
   FakeCollector collector;
   const pid_t child = fork();
