@@ -85,6 +85,22 @@ if report["dispatch_volume"] != {"ranks": 4, "bytes": volume}:
 if sum(map(sum, volume)) == 0:
     sys.exit("the trace dispatched nothing: the volume check means nothing")
 
+# Per-rank communication: the ranks add up to the summary's, and a rank's union of
+# all-to-all time is at most the summed durations of its events in the CSV export.
+events = set()
+for row in csv.DictReader(run("export", db, "--what", "a2a", "--format", "csv").splitlines()):
+    events.add((int(row["rank"]), row["step"], row["layer"], row["phase"], int(row["start_ns"]), int(row["end_ns"])))
+ranks = report["ranks"]
+if [r["rank"] for r in ranks] != [0, 1, 2, 3]:
+    sys.exit(f"per-rank communication for ranks {[r['rank'] for r in ranks]}")
+if sum(r["comm_ns"] for r in ranks) != report["summary"]["comm_ns"] or \
+        sum(r["exposed_comm_ns"] for r in ranks) != report["summary"]["exposed_comm_ns"]:
+    sys.exit("per-rank communication does not add up to the summary's")
+for r in ranks:
+    summed = sum(e[5] - e[4] for e in events if e[0] == r["rank"])
+    if not 0 < r["comm_ns"] <= summed or r["overlapped_ns"] > r["comm_ns"]:
+        sys.exit(f"rank {r['rank']}: comm {r['comm_ns']} ns against {summed} ns of all-to-all events")
+
 # Utilisation: tokens / (capacity factor x mean tokens per expert), the busiest expert's is
 # its imbalance / the capacity factor.
 for layer in report["layers"]:

@@ -297,6 +297,7 @@ Report build_report(const store::Reader& reader, const Options& options, const P
       comm_pass(reader, filters, comm_summaries ? cover : analysis::SummaryCover{}, selected);
   if (!comm) comm = comm_pass(reader, filters, analysis::SummaryCover{}, selected);
   r.comm = analysis::overlap_total(comm->overlap);
+  r.rank_comm = comm->overlap;
   std::map<int32_t, analysis::OverlapStats> layer_comm;
   for (const analysis::LayerOverlap& l : analysis::overlap_by_layer(comm->overlap)) layer_comm[l.layer] = l.stats;
   r.all_to_all = comm->all_to_all.finish();

@@ -137,6 +137,16 @@ Section communication_section(const Report& r) {
     a2a.rows.push_back({integer(a.layer), integer(static_cast<int>(a.phase)), integer(a.count), ms(a.total_ns),
                         integer(static_cast<int64_t>(a.bytes_sent)), format_number(a.bandwidth_bytes_per_s() / 1e9)});
   s.blocks.emplace_back(std::move(a2a));
+  Table ranks{{"rank", "comm (ms)", "overlap", "exposed comm (ms)", "comm share", "exposed share"}, {}};
+  for (const analysis::RankOverlap& o : r.rank_comm)
+    ranks.rows.push_back({integer(o.rank), ms(o.total.comm_ns), format_number(o.total.overlap()),
+                          ms(o.total.exposed_comm_ns), format_number(o.total.comm_share()),
+                          format_number(o.total.exposed_share())});
+  if (!ranks.rows.empty()) {
+    s.blocks.emplace_back(std::string("Per rank: time communicating, the share of it hidden behind compute (overlap), "
+                                      "and what is exposed, also as shares of step time."));
+    s.blocks.emplace_back(std::move(ranks));
+  }
   const analysis::VolumeMatrix& v = r.dispatch_volume;
   if (v.size > 0) {
     Heatmap heat{"from rank", "to rank", {}, v.size, {}, 2};

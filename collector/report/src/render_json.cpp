@@ -150,6 +150,14 @@ std::string render_json(const Report& r) {
   }
   j.end_array().end_object();
 
+  j.key("ranks").begin_array();
+  for (const analysis::RankOverlap& o : r.rank_comm) {
+    j.begin_object().key("rank").value(o.rank);
+    comm_fields(j, o.total);
+    j.end_object();
+  }
+  j.end_array();
+
   j.key("stragglers").begin_object().key("instances").value(r.stragglers.instances).key("ranks").begin_array();
   for (const analysis::RankStraggling& s : r.stragglers.ranks) {
     j.begin_object().key("rank").value(s.rank).key("instances").value(s.instances);

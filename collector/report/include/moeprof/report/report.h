@@ -74,6 +74,7 @@ struct Report {
   std::vector<int64_t> expert_slots;    // [rank]: expert weights held, all layers
   double bytes_per_expert = 0;          // 0: the model's expert size is not known
   analysis::OverlapStats comm;    // every rank and layer
+  std::vector<analysis::RankOverlap> rank_comm;  // per rank (all layers), in rank order
   std::vector<analysis::AllToAllStats> all_to_all;
   analysis::VolumeMatrix dispatch_volume;  // bytes each rank dispatched to each rank
   analysis::Stragglers stragglers;
