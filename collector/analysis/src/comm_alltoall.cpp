@@ -43,8 +43,8 @@ void VolumeMatrixAccumulator::add(const store::AllToAllEvent& e) {
     if (p.peer >= 0) bytes_[{e.rank, p.peer}] += p.send_bytes;
 }
 
-void VolumeMatrixAccumulator::add(int32_t from, int32_t to, uint64_t bytes) {
-  if (from < 0) return;
+void VolumeMatrixAccumulator::add(int32_t from, int32_t to, wire::Phase phase, uint64_t bytes) {
+  if (from < 0 || (phase_ && phase != *phase_)) return;
   size_ = std::max(size_, from + 1);
   if (to >= 0) bytes_[{from, to}] += bytes;
 }
@@ -89,19 +89,12 @@ VolumeMatrix volume_matrix(const store::Reader& reader, const store::Filter& fil
                                  : summary_cover(reader, filter.step_begin, filter.step_end);
   for (const store::Filter& f : cover.uncovered(filter))
     reader.for_each_all_to_all(f, [&](const store::AllToAllEvent& e) { acc.add(e); });
-  if (cover.empty()) return acc.finish();
-  PeerVolume volume;
-  reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
-                          [&](const store::SummaryRow& row) {
-                            if (filter.rank && row.rank != *filter.rank) return;
-                            volume.clear();
-                            check_decoded(summary_codec::decode_volume(row.data, &volume), reader, row);
-                            for (const auto& [key, bytes] : volume) {
-                              const auto& [layer, p, peer] = key;
-                              if ((!phase || p == *phase) && (!filter.layer || layer == *filter.layer))
-                                acc.add(row.rank, peer, bytes);
-                            }
-                          });
+  add_volume_summaries(
+      reader, cover,
+      [&](int32_t rank, int32_t layer) {
+        return (!filter.rank || rank == *filter.rank) && (!filter.layer || layer == *filter.layer);
+      },
+      &acc);
   return acc.finish();
 }
 

@@ -64,4 +64,19 @@ void for_each_counts_summary(const store::Reader& reader, store::SummaryKind kin
   });
 }
 
+void add_volume_summaries(const store::Reader& reader, const SummaryCover& cover,
+                          const std::function<bool(int32_t rank, int32_t layer)>& keep, VolumeMatrixAccumulator* volume) {
+  if (cover.empty()) return;
+  PeerVolume decoded;
+  reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
+                          [&](const store::SummaryRow& row) {
+                            decoded.clear();
+                            check_decoded(summary_codec::decode_volume(row.data, &decoded), reader, row);
+                            for (const auto& [key, bytes] : decoded) {
+                              const auto& [layer, phase, peer] = key;
+                              if (keep(row.rank, layer)) volume->add(row.rank, peer, phase, bytes);
+                            }
+                          });
+}
+
 }  // namespace moeprof::analysis

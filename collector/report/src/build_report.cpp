@@ -151,16 +151,8 @@ std::optional<CommPass> comm_pass(const store::Reader& reader, const std::vector
                             [&](const store::SummaryRow& row) {
                               analysis::check_decoded(analysis::summary_codec::decode_all_to_all(row.data, &p.all_to_all), reader, row);
                             });
-    analysis::PeerVolume volume;
-    reader.for_each_summary(store::SummaryKind::kVolume, cover.first_window, cover.end_window,
-                            [&](const store::SummaryRow& row) {
-                              volume.clear();
-                              analysis::check_decoded(analysis::summary_codec::decode_volume(row.data, &volume), reader, row);
-                              for (const auto& [key, bytes] : volume) {
-                                const auto& [layer, phase, peer] = key;
-                                if (phase == wire::Phase::kDispatch && selected(layer)) p.dispatch_volume.add(row.rank, peer, bytes);
-                              }
-                            });
+    analysis::add_volume_summaries(
+        reader, cover, [&](int32_t, int32_t layer) { return selected(layer); }, &p.dispatch_volume);
     if (!adds_up) return std::nullopt;
   }
 

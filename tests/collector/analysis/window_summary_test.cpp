@@ -110,7 +110,7 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
   AllToAllStatsAccumulator all_to_all;
   std::map<int32_t, RankOverlap> overlap;
   Stragglers stragglers;
-  VolumeMatrixAccumulator dispatch_volume;
+  VolumeMatrixAccumulator dispatch_volume(wire::Phase::kDispatch);
   std::set<std::tuple<SummaryKind, int32_t, int64_t>> seen;
   for (const SummaryRow& row : summaries) {
     EXPECT_TRUE(seen.insert({row.kind, row.rank, row.window}).second) << "one row per kind, rank and window";
@@ -138,7 +138,7 @@ TEST(WindowSummariser, SummariesAddUpToTheAnalysisOfTheRows) {
       case SummaryKind::kVolume:
         ASSERT_TRUE(codec::decode_volume(row.data, &volume));
         for (const auto& [key, bytes] : volume)
-          if (std::get<1>(key) == wire::Phase::kDispatch) dispatch_volume.add(row.rank, std::get<2>(key), bytes);
+          dispatch_volume.add(row.rank, std::get<2>(key), std::get<1>(key), bytes);
         break;
       case SummaryKind::kStragglers:
         EXPECT_EQ(row.rank, -1);

@@ -62,8 +62,8 @@ class VolumeMatrixAccumulator {
  public:
   explicit VolumeMatrixAccumulator(std::optional<wire::Phase> phase = std::nullopt) : phase_(phase) {}
   void add(const store::AllToAllEvent& e);
-  // Bytes from `from` to `to` (an existing row with no bytes is added with bytes = 0).
-  void add(int32_t from, int32_t to, uint64_t bytes);
+  // Bytes from `from` to `to` in `phase` (left out when the accumulator keeps another phase).
+  void add(int32_t from, int32_t to, wire::Phase phase, uint64_t bytes);
   VolumeMatrix finish() const;
   // The sums so far, row by row: (from, to) -> bytes.
   const std::map<std::pair<int32_t, int32_t>, uint64_t>& cells() const { return bytes_; }

@@ -68,6 +68,10 @@ void check_decoded(bool decoded, const store::Reader& reader, const store::Summa
 // order. Throws store::Error.
 void for_each_counts_summary(const store::Reader& reader, store::SummaryKind kind, const SummaryCover& cover,
                              const std::function<void(const store::SummaryRow&, const std::vector<LayerCounts>&)>& fn);
+// Adds the all-to-all volume summaries of the cover's windows to `volume` (its phase filter
+// applies), keeping the (rank, layer) entries `keep` accepts. Throws store::Error.
+void add_volume_summaries(const store::Reader& reader, const SummaryCover& cover,
+                          const std::function<bool(int32_t rank, int32_t layer)>& keep, VolumeMatrixAccumulator* volume);
 
 // Encoders and decoders of the summary kinds; a decoder returns false on malformed data and
 // adds what it decodes to its output (several rows of a window add up).
