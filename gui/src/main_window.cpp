@@ -77,8 +77,26 @@ MainWindow::MainWindow() {
   resize(1200, 800);
 }
 
-QWidget* MainWindow::build_heatmap_tab() {
+// A tab of `controls` above a heatmap of `model`; a click on a cell shows its tooltip in the
+// status bar.
+QWidget* MainWindow::heatmap_tab(QHBoxLayout* controls, HeatmapView* view, HeatmapModel* model) {
   auto* tab = new QWidget;
+  controls->addStretch(1);
+  view->set_model(model);
+  auto* layout = new QVBoxLayout(tab);
+  layout->addLayout(controls);
+  layout->addWidget(view, 1);
+  connect(view, &HeatmapView::cell_clicked, this, [this, model](int row, int column) {
+    status_->setText(model->data(model->index(row, column), Qt::ToolTipRole).toString());
+  });
+  return tab;
+}
+
+void MainWindow::schedule_load() {
+  if (!filling_controls_) reload_->start();
+}
+
+QWidget* MainWindow::build_heatmap_tab() {
   auto* controls = new QHBoxLayout;
   step_begin_ = new QSpinBox;
   step_end_ = new QSpinBox;
@@ -94,76 +112,44 @@ QWidget* MainWindow::build_heatmap_tab() {
   controls->addWidget(rank_);
   controls->addWidget(new QLabel(tr("Colour scale")));
   controls->addWidget(scale_);
-  controls->addStretch(1);
   heatmap_ = new HeatmapView;
-  heatmap_->set_model(&layer_load_);
-  auto* layout = new QVBoxLayout(tab);
-  layout->addLayout(controls);
-  layout->addWidget(heatmap_, 1);
-  const auto changed = [this] {
-    if (!filling_controls_) reload_->start();
-  };
-  connect(step_begin_, &QSpinBox::valueChanged, this, changed);
-  connect(step_end_, &QSpinBox::valueChanged, this, changed);
-  connect(rank_, &QComboBox::currentIndexChanged, this, changed);
+  QWidget* tab = heatmap_tab(controls, heatmap_, &layer_load_);
+  connect(step_begin_, &QSpinBox::valueChanged, this, &MainWindow::schedule_load);
+  connect(step_end_, &QSpinBox::valueChanged, this, &MainWindow::schedule_load);
+  connect(rank_, &QComboBox::currentIndexChanged, this, &MainWindow::schedule_load);
   connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
-    heatmap_->set_scale_mode(index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
+    const ColourScale::Mode mode = index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear;
+    heatmap_->set_scale_mode(mode);
+    expert_steps_view_->set_scale_mode(mode);
   });
   // Linked selection: a layer x expert cell selects that layer and expert over time too.
   connect(heatmap_, &HeatmapView::cell_clicked, this, [this](int layer, int expert) {
-    status_->setText(layer_load_.data(layer_load_.index(layer, expert), Qt::ToolTipRole).toString());
     layer_->setValue(layer);
     expert_steps_view_->select_cell(expert, 0);
-  });
-  connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
-    expert_steps_view_->set_scale_mode(index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear);
   });
   return tab;
 }
 
 QWidget* MainWindow::build_expert_steps_tab() {
-  auto* tab = new QWidget;
   auto* controls = new QHBoxLayout;
   layer_ = new QSpinBox;
   layer_->setRange(0, 0);
   controls->addWidget(new QLabel(tr("Layer")));
   controls->addWidget(layer_);
   controls->addWidget(new QLabel(tr("(steps and rank as on the Expert load tab; click a cell there to pick a layer)")));
-  controls->addStretch(1);
   expert_steps_view_ = new HeatmapView;
-  expert_steps_view_->set_model(&expert_steps_);
-  auto* layout = new QVBoxLayout(tab);
-  layout->addLayout(controls);
-  layout->addWidget(expert_steps_view_, 1);
-  connect(layer_, &QSpinBox::valueChanged, this, [this] {
-    if (!filling_controls_) reload_->start();
-  });
-  connect(expert_steps_view_, &HeatmapView::cell_clicked, this, [this](int expert, int run) {
-    status_->setText(expert_steps_.data(expert_steps_.index(expert, run), Qt::ToolTipRole).toString());
-  });
-  return tab;
+  connect(layer_, &QSpinBox::valueChanged, this, &MainWindow::schedule_load);
+  return heatmap_tab(controls, expert_steps_view_, &expert_steps_);
 }
 
 QWidget* MainWindow::build_volume_tab() {
-  auto* tab = new QWidget;
   auto* controls = new QHBoxLayout;
   volume_layer_ = new QComboBox;
   controls->addWidget(new QLabel(tr("Layer")));
   controls->addWidget(volume_layer_);
   controls->addWidget(new QLabel(tr("(dispatch; steps as on the Expert load tab)")));
-  controls->addStretch(1);
-  auto* view = new HeatmapView;
-  view->set_model(&volume_);
-  auto* layout = new QVBoxLayout(tab);
-  layout->addLayout(controls);
-  layout->addWidget(view, 1);
-  connect(volume_layer_, &QComboBox::currentIndexChanged, this, [this] {
-    if (!filling_controls_) reload_->start();
-  });
-  connect(view, &HeatmapView::cell_clicked, this, [this](int from, int to) {
-    status_->setText(volume_.data(volume_.index(from, to), Qt::ToolTipRole).toString());
-  });
-  return tab;
+  connect(volume_layer_, &QComboBox::currentIndexChanged, this, &MainWindow::schedule_load);
+  return heatmap_tab(controls, new HeatmapView, &volume_);
 }
 
 int MainWindow::selected_layer() const { return layer_->value(); }

@@ -14,6 +14,7 @@
 #include "trace_loader.h"
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -58,6 +59,8 @@ class MainWindow : public QMainWindow {
 
  private:
   void build_menus();
+  QWidget* heatmap_tab(QHBoxLayout* controls, HeatmapView* view, HeatmapModel* model);
+  void schedule_load();
   QWidget* build_heatmap_tab();
   QWidget* build_expert_steps_tab();
   QWidget* build_volume_tab();

@@ -1,8 +1,7 @@
 #include "trace_loader.h"
 
+#include <array>
 #include <atomic>
-#include <map>
-#include <mutex>
 
 namespace moeprof::gui {
 
@@ -33,10 +32,7 @@ class TraceLoader::Worker : public QObject {
     Q_EMIT loader_->busy(false);
   }
 
-  std::atomic<qint64>& latest(int kind) {
-    std::lock_guard lock(latest_mutex_);
-    return latest_[kind];
-  }
+  std::atomic<qint64>& latest(int kind) { return latest_[static_cast<size_t>(kind)]; }
 
  private:
   // false (and the error delivered) when the trace turned out corrupt.
@@ -53,8 +49,7 @@ class TraceLoader::Worker : public QObject {
 
   TraceLoader* loader_;
   std::unique_ptr<store::Reader> reader_;
-  std::mutex latest_mutex_;
-  std::map<int, std::atomic<qint64>> latest_;  // per kind of request, the newest one's number
+  std::array<std::atomic<qint64>, kRequestKinds> latest_{};  // per kind of request, the newest one's number
 };
 
 TraceLoader::TraceLoader() : worker_(new Worker(this)) {

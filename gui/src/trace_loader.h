@@ -39,7 +39,7 @@ class TraceLoader : public QObject {
   void busy(bool working);
 
  private:
-  enum RequestKind { kRefresh, kLayerLoad, kExpertSteps, kVolume };
+  enum RequestKind { kRefresh, kLayerLoad, kExpertSteps, kVolume, kRequestKinds };
   template <class Query>
   void request(int kind, Query query);
 
