@@ -40,11 +40,7 @@ std::pair<int64_t, int64_t> StepRuns::run_steps(size_t run) const {
   return {steps_[first], steps_[end - 1]};
 }
 
-LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::Filter> filters, size_t max_runs) {
-  if (filters.empty()) return {};
-  // All filters share their step bounds and layer (they differ in rank only).
-  const store::Filter& range = filters.front();
-  SummaryCover cover = summary_cover(reader, range.step_begin, range.step_end);
+std::vector<int64_t> expert_load_steps(const store::Reader& reader, std::span<const store::Filter> filters) {
   std::vector<int64_t> steps;
   for (const store::Filter& f : filters) {
     const std::vector<int64_t> s = reader.expert_load_steps(f);
@@ -52,8 +48,23 @@ LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::
   }
   std::sort(steps.begin(), steps.end());
   steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
-  const StepRuns runs(std::move(steps), cover.window_steps, max_runs);
-  if (runs.per_step()) cover.end_window = cover.first_window;  // a run per step: rows only
+  return steps;
+}
+
+LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::Filter> filters, size_t max_runs) {
+  if (filters.empty()) return {};
+  const int64_t window_steps =
+      summary_cover(reader, filters.front().step_begin, filters.front().step_end).window_steps;
+  return load_over_time(reader, filters, StepRuns(expert_load_steps(reader, filters), window_steps, max_runs));
+}
+
+LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::Filter> filters, const StepRuns& runs) {
+  if (filters.empty()) return {};
+  // All filters share their step bounds and layer (they differ in rank only).
+  const store::Filter& range = filters.front();
+  SummaryCover cover = summary_cover(reader, range.step_begin, range.step_end);
+  // A run per step, or runs of other windows than the trace's: rows only.
+  if (runs.per_step() || runs.window_steps() != cover.window_steps) cover.end_window = cover.first_window;
 
   LoadOverTime out;
   out.load.resize(runs.runs());

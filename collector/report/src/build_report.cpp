@@ -220,17 +220,11 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   const auto selected = [&](int32_t layer) { return layer_set.empty() || layer_set.contains(layer); };
   const std::vector<store::Filter> filters = window_filters(options);
 
-  // Window summaries answer questions about all ranks; a selection of ranks reads the rows.
-  const analysis::SummaryCover cover =
-      options.ranks.empty() ? analysis::summary_cover(reader, options.step_begin, options.step_end) : analysis::SummaryCover{};
-  std::vector<int64_t> window_steps;
-  for (const store::Filter& f : filters) {
-    const std::vector<int64_t> s = reader.expert_load_steps(f);
-    window_steps.insert(window_steps.end(), s.begin(), s.end());
-  }
-  std::sort(window_steps.begin(), window_steps.end());
-  window_steps.erase(std::unique(window_steps.begin(), window_steps.end()), window_steps.end());
-  const analysis::StepRuns layout(std::move(window_steps), cover.window_steps, Report::kTrendPoints);
+  // Window summaries answer questions about all ranks; a selection of ranks reads the rows
+  // (the trace's window size still sets the load-over-time runs).
+  analysis::SummaryCover cover = analysis::summary_cover(reader, options.step_begin, options.step_end);
+  if (!options.ranks.empty()) cover.end_window = cover.first_window;
+  const analysis::StepRuns layout(analysis::expert_load_steps(reader, filters), cover.window_steps, Report::kTrendPoints);
   if (!layout.steps().empty()) {
     r.first_step = layout.steps().front();
     r.last_step = layout.steps().back();
@@ -244,7 +238,7 @@ Report build_report(const store::Reader& reader, const Options& options, const P
   analysis::CapacityCurve capacity;
   for (const auto& [layer, curve] : pass.layer_capacity) capacity.merge(curve);
   r.capacity_factor = capacity.factor_for_drop_fraction(options.drop_target);
-  const analysis::LoadOverTime over_time = analysis::load_over_time(reader, filters, Report::kTrendPoints);
+  const analysis::LoadOverTime over_time = analysis::load_over_time(reader, filters, layout);
   for (size_t p = 0; p < over_time.runs.size(); ++p) {
     const analysis::ExpertLoadMatrix& m = over_time.load[p];
     TrendPoint& point = r.over_time.emplace_back();

@@ -22,6 +22,7 @@ class StepRuns {
   StepRuns(std::vector<int64_t> steps, int64_t window_steps, size_t max_runs);
 
   const std::vector<int64_t>& steps() const { return steps_; }
+  int64_t window_steps() const { return window_steps_; }
   size_t runs() const { return runs_; }
   bool per_step() const { return per_step_; }
   // Index of the first step at or after `step`.
@@ -46,8 +47,13 @@ struct LoadOverTime {
   std::vector<ExpertLoadMatrix> load;             // per run, sized like expert_load_matrix
 };
 
+// The steps with expert load of all `filters`, ascending, once each. Throws store::Error.
+std::vector<int64_t> expert_load_steps(const store::Reader& reader, std::span<const store::Filter> filters);
+
 // Over the rows of all `filters` (one per rank of a selection, or one for all; they share their
-// step bounds and layer). Throws store::Error.
+// step bounds and layer), in at most `max_runs` runs, or in the given runs of those filters'
+// steps (whose windows must be the trace's to read summaries). Throws store::Error.
 LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::Filter> filters, size_t max_runs);
+LoadOverTime load_over_time(const store::Reader& reader, std::span<const store::Filter> filters, const StepRuns& runs);
 
 }  // namespace moeprof::analysis
