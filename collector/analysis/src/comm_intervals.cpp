@@ -52,17 +52,33 @@ int64_t merged_length(std::span<const Interval> merged) {
   return total;
 }
 
-int64_t intersection_length(std::span<const Interval> a, std::span<const Interval> b) {
-  int64_t total = 0;
+namespace {
+
+// Calls fn(start, end) for each non-empty piece of a ∩ b, in time order.
+template <class Fn>
+void for_each_intersection(std::span<const Interval> a, std::span<const Interval> b, Fn&& fn) {
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     const int64_t lo = std::max(a[i].start_ns, b[j].start_ns);
     const int64_t hi = std::min(a[i].end_ns, b[j].end_ns);
-    if (hi > lo) total += hi - lo;
+    if (hi > lo) fn(lo, hi);
     // The interval ending first cannot meet anything further in the other list.
     if (a[i].end_ns < b[j].end_ns) ++i; else ++j;
   }
+}
+
+}  // namespace
+
+int64_t intersection_length(std::span<const Interval> a, std::span<const Interval> b) {
+  int64_t total = 0;
+  for_each_intersection(a, b, [&](int64_t lo, int64_t hi) { total += hi - lo; });
   return total;
+}
+
+std::vector<Interval> intersect_intervals(std::span<const Interval> a, std::span<const Interval> b) {
+  std::vector<Interval> out;
+  for_each_intersection(a, b, [&](int64_t lo, int64_t hi) { out.push_back({lo, hi}); });
+  return out;
 }
 
 std::vector<Interval> clip_intervals(std::span<const Interval> merged, int64_t begin_ns, int64_t end_ns) {

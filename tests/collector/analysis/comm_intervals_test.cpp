@@ -72,6 +72,17 @@ TEST(CommIntervals, IntersectionOfTwoUnions) {
   EXPECT_EQ(intersection_length(std::vector<Interval>{{2, 3}, {4, 5}, {6, 9}}, std::vector<Interval>{{0, 8}}), 1 + 1 + 2);
 }
 
+TEST(CommIntervals, IntersectionListsThePiecesBothCover) {
+  const std::vector<Interval> a{{0, 10}, {20, 30}};
+  const std::vector<Interval> b{{5, 25}, {28, 40}};
+  const std::vector<Interval> expected{{5, 10}, {20, 25}, {28, 30}};
+  EXPECT_EQ(intersect_intervals(a, b), expected);
+  EXPECT_EQ(intersect_intervals(b, a), expected);
+  EXPECT_EQ(merged_length(intersect_intervals(a, b)), intersection_length(a, b));
+  EXPECT_TRUE(intersect_intervals(std::vector<Interval>{{0, 10}}, std::vector<Interval>{{10, 20}}).empty());
+  EXPECT_TRUE(intersect_intervals(a, std::vector<Interval>{}).empty());
+}
+
 TEST(CommIntervals, ClipKeepsThePartInsideTheWindow) {
   const std::vector<Interval> merged{{0, 10}, {20, 30}, {40, 50}};
   // window [5,25): [5,10) and [20,25); [40,50) is outside

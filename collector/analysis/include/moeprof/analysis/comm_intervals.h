@@ -39,6 +39,9 @@ int64_t union_length(std::vector<Interval> spans);
 int64_t merged_length(std::span<const Interval> merged);
 // Length of the intersection of two merged lists: time covered by both.
 int64_t intersection_length(std::span<const Interval> a, std::span<const Interval> b);
+// The intersection of two merged lists itself, merged: where both cover the time (the
+// viewer shades it as overlap).
+std::vector<Interval> intersect_intervals(std::span<const Interval> a, std::span<const Interval> b);
 // The part of a merged list inside [begin_ns, end_ns).
 std::vector<Interval> clip_intervals(std::span<const Interval> merged, int64_t begin_ns, int64_t end_ns);
 
