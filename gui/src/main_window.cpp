@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -44,6 +45,8 @@ MainWindow::MainWindow() {
   tabs_->addTab(build_heatmap_tab(), tr("Expert load"));
   tabs_->addTab(build_expert_steps_tab(), tr("Load over time"));
   tabs_->addTab(build_volume_tab(), tr("All-to-all"));
+  tabs_->addTab(build_timeline_tab(), tr("Timeline"));
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::load_current_tab);
   setCentralWidget(tabs_);
   status_ = new QLabel(tr("Open a trace (File > Open, or drop a .db file here)"));
   progress_ = new QProgressBar;
@@ -71,6 +74,17 @@ MainWindow::MainWindow() {
   connect(&loader_, &TraceLoader::volume_loaded, this, [this](const RankVolume& volume) {
     volume_.set_volume(volume);
     Q_EMIT volume_shown();
+  });
+  connect(&loader_, &TraceLoader::timeline_loaded, this, [this](const TimelinePtr& timeline) {
+    timeline_view_->set_timeline(timeline);
+    if (timeline->cut && timeline->steps)
+      timeline_note_->setText(tr("Showing steps %1-%2 only (at most %L3 spans): narrow the step range to see later steps.")
+                                  .arg(timeline->steps->first)
+                                  .arg(timeline->steps->second)
+                                  .arg(kTimelineSpanBudget));
+    else
+      timeline_note_->setText(tr("%L1 spans").arg(timeline->span_count));
+    Q_EMIT timeline_shown();
   });
   connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
   connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
@@ -126,6 +140,7 @@ QWidget* MainWindow::build_heatmap_tab() {
   connect(heatmap_, &HeatmapView::cell_clicked, this, [this](int layer, int expert) {
     layer_->setValue(layer);
     expert_steps_view_->select_cell(expert, 0);
+    timeline_view_->set_highlight_layer(layer);
   });
   return tab;
 }
@@ -152,6 +167,36 @@ QWidget* MainWindow::build_volume_tab() {
   return heatmap_tab(controls, new HeatmapView, &volume_);
 }
 
+QWidget* MainWindow::build_timeline_tab() {
+  auto* tab = new QWidget;
+  auto* controls = new QHBoxLayout;
+  auto* reset = new QPushButton(tr("Whole range"));
+  timeline_note_ = new QLabel;
+  controls->addWidget(new QLabel(tr("Steps and rank as on the Expert load tab; the wheel zooms, a drag pans.")));
+  controls->addWidget(timeline_note_);
+  controls->addStretch(1);
+  controls->addWidget(reset);
+  timeline_view_ = new TimelineView;
+  connect(reset, &QPushButton::clicked, timeline_view_, &TimelineView::reset_view);
+  auto* layout = new QVBoxLayout(tab);
+  layout->addLayout(controls);
+  layout->addWidget(timeline_view_, 1);
+  return tab;
+}
+
+void MainWindow::show_tab(const QString& title) {
+  for (int i = 0; i < tabs_->count(); ++i)
+    if (tabs_->tabText(i) == title) tabs_->setCurrentIndex(i);
+}
+
+void MainWindow::load_current_tab() {
+  if (path_.isEmpty()) return;
+  if (tabs_->currentWidget() == timeline_view_->parentWidget() && timeline_of_ != selection_) {
+    timeline_of_ = selection_;
+    loader_.load_timeline(selection_);
+  }
+}
+
 int MainWindow::selected_layer() const { return layer_->value(); }
 
 void MainWindow::build_menus() {
@@ -174,6 +219,7 @@ void MainWindow::build_menus() {
 
 void MainWindow::open_trace(const QString& path) {
   path_ = path;
+  timeline_of_.reset();
   status_->setText(tr("Opening %1...").arg(path));
   loader_.open(path);
 }
@@ -204,6 +250,7 @@ void MainWindow::show_overview(const TraceOverview& o) {
 
 void MainWindow::on_refreshed(const TraceOverview& o) {
   show_overview(o);
+  timeline_of_.reset();  // the trace may have grown
   // Keep the selection; a range that reached the last step follows the trace as it grows.
   filling_controls_ = true;
   const bool at_end = step_end_->value() == step_end_->maximum();
@@ -252,7 +299,8 @@ void MainWindow::set_selection(const LoadSelection& s) {
 }
 
 void MainWindow::request_load() {
-  LoadSelection s;
+  LoadSelection& s = selection_;
+  s = {};
   s.step_begin = step_begin_->value();
   s.step_end = static_cast<int64_t>(step_end_->value()) + 1;  // the spin boxes are inclusive
   if (const int rank = rank_->currentData().toInt(); rank >= 0) s.rank = rank;
@@ -262,6 +310,7 @@ void MainWindow::request_load() {
   all_ranks.rank.reset();
   const int volume_layer = volume_layer_->currentData().toInt();
   loader_.load_volume(all_ranks, volume_layer >= 0 ? std::optional<int32_t>(volume_layer) : std::nullopt);
+  load_current_tab();
 }
 
 void MainWindow::on_loaded(const LayerLoad& load) {

@@ -10,8 +10,9 @@
 #include "heatmap_view.h"
 #include "layer_load_model.h"
 #include "overview_model.h"
-#include "volume_model.h"
+#include "timeline_view.h"
 #include "trace_loader.h"
+#include "volume_model.h"
 
 class QComboBox;
 class QHBoxLayout;
@@ -43,6 +44,8 @@ class MainWindow : public QMainWindow {
   ExpertStepsModel& expert_steps_model() { return expert_steps_; }
   HeatmapView& expert_steps_view() { return *expert_steps_view_; }
   VolumeModel& volume_model() { return volume_; }
+  TimelineView& timeline_view() { return *timeline_view_; }
+  void show_tab(const QString& title);
   int selected_layer() const;
   const QString& last_error() const { return last_error_; }
 
@@ -51,6 +54,7 @@ class MainWindow : public QMainWindow {
   void load_shown();
   void expert_steps_shown();
   void volume_shown();
+  void timeline_shown();
   void error_shown(const QString& message);
 
  protected:
@@ -64,6 +68,10 @@ class MainWindow : public QMainWindow {
   QWidget* build_heatmap_tab();
   QWidget* build_expert_steps_tab();
   QWidget* build_volume_tab();
+  QWidget* build_timeline_tab();
+  // Loads what the current tab shows and is older than the selection (the heavy queries run
+  // only for the tab in view).
+  void load_current_tab();
   void on_opened(const TraceOverview& overview);
   void on_refreshed(const TraceOverview& overview);
   void show_overview(const TraceOverview& overview);
@@ -82,6 +90,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   HeatmapView* heatmap_ = nullptr;
   HeatmapView* expert_steps_view_ = nullptr;
+  TimelineView* timeline_view_ = nullptr;
+  QLabel* timeline_note_ = nullptr;
   QSpinBox* layer_ = nullptr;
   QComboBox* volume_layer_ = nullptr;  // "all layers", then each layer
   QSpinBox* step_begin_ = nullptr;
@@ -94,6 +104,8 @@ class MainWindow : public QMainWindow {
   QTimer* reload_ = nullptr;  // coalesces control changes into one load
   QTimer* live_ = nullptr;    // refreshes a trace that is still being written
   QString path_, last_error_;
+  LoadSelection selection_;  // of the last load request
+  std::optional<LoadSelection> timeline_of_;  // what the timeline shows (or was asked for)
   bool filling_controls_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include "heatmap_view.h"
 #include "layer_load_model.h"
 #include "overview_model.h"
+#include "timeline_view.h"
 #include "volume_model.h"
 
 namespace moeprof::gui {
@@ -46,7 +47,8 @@ bool save_widget(QWidget& widget, const QString& path, QString* error) {
 }
 
 QStringList render_views() {
-  return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps"), QStringLiteral("a2a")};
+  return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps"), QStringLiteral("timeline"),
+          QStringLiteral("a2a")};
 }
 
 bool render_view(const RenderOptions& o, QString* error) {
@@ -70,6 +72,12 @@ bool render_view(const RenderOptions& o, QString* error) {
       table.verticalHeader()->hide();
       table.resizeColumnToContents(OverviewModel::kPropertyColumn);
       return save(table, o, error);
+    }
+    if (o.view == QStringLiteral("timeline")) {
+      TimelineView view;
+      view.set_timeline(load_timeline(*reader, o.selection));
+      if (o.layer_given) view.set_highlight_layer(o.layer);
+      return save(view, o, error);
     }
     LayerLoadModel layers;
     ExpertStepsModel expert_steps;

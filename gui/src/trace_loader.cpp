@@ -57,6 +57,8 @@ TraceLoader::TraceLoader() : worker_(new Worker(this)) {
   qRegisterMetaType<LayerLoad>();
   qRegisterMetaType<ExpertSteps>();
   qRegisterMetaType<RankVolume>();
+  qRegisterMetaType<TimelinePtr>();
+  qRegisterMetaType<ReportPtr>();
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   thread_.start();
@@ -98,6 +100,14 @@ void TraceLoader::load_volume(const LoadSelection& selection, std::optional<int3
   request(kVolume, [this, selection, layer](const store::Reader& r) {
     Q_EMIT volume_loaded(load_rank_volume(r, selection, layer));
   });
+}
+
+void TraceLoader::load_timeline(const LoadSelection& selection) {
+  request(kTimeline, [this, selection](const store::Reader& r) { Q_EMIT timeline_loaded(gui::load_timeline(r, selection)); });
+}
+
+void TraceLoader::load_report(const LoadSelection& selection) {
+  request(kReport, [this, selection](const store::Reader& r) { Q_EMIT report_loaded(gui::load_report(r, selection)); });
 }
 
 }  // namespace moeprof::gui

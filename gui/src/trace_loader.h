@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "timeline_data.h"
 #include "trace_queries.h"
 
 namespace moeprof::gui {
@@ -27,6 +28,10 @@ class TraceLoader : public QObject {
   void load(const LoadSelection& selection);
   void load_expert_steps(const LoadSelection& selection, int32_t layer);
   void load_volume(const LoadSelection& selection, std::optional<int32_t> layer);
+  void load_timeline(const LoadSelection& selection);
+  // The load report of the selection: the communication and placement views show it, and
+  // File > Export report writes it.
+  void load_report(const LoadSelection& selection);
 
  Q_SIGNALS:
   void opened(const moeprof::gui::TraceOverview& overview);
@@ -34,12 +39,14 @@ class TraceLoader : public QObject {
   void loaded(const moeprof::gui::LayerLoad& load);
   void expert_steps_loaded(const moeprof::gui::ExpertSteps& steps);
   void volume_loaded(const moeprof::gui::RankVolume& volume);
+  void timeline_loaded(const moeprof::gui::TimelinePtr& timeline);
+  void report_loaded(const moeprof::gui::ReportPtr& report);
   // One line naming the file and what is wrong (a missing, foreign, newer or corrupt file).
   void failed(const QString& message);
   void busy(bool working);
 
  private:
-  enum RequestKind { kRefresh, kLayerLoad, kExpertSteps, kVolume, kRequestKinds };
+  enum RequestKind { kRefresh, kLayerLoad, kExpertSteps, kVolume, kTimeline, kReport, kRequestKinds };
   template <class Query>
   void request(int kind, Query query);
 

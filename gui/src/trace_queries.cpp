@@ -59,4 +59,16 @@ RankVolume load_rank_volume(const store::Reader& reader, const LoadSelection& se
   return v;
 }
 
+report::Options report_options(const LoadSelection& selection) {
+  report::Options o;
+  o.step_begin = selection.step_begin;
+  o.step_end = selection.step_end;
+  if (selection.rank) o.ranks = {*selection.rank};
+  return o;
+}
+
+ReportPtr load_report(const store::Reader& reader, const LoadSelection& selection) {
+  return std::make_shared<const report::Report>(report::build_report(reader, report_options(selection)));
+}
+
 }  // namespace moeprof::gui

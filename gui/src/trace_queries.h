@@ -7,6 +7,7 @@
 #include <QMetaType>
 #include <QString>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "moeprof/analysis/comm_alltoall.h"
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/analysis/load_stats.h"
+#include "moeprof/report/report.h"
 #include "moeprof/store/reader.h"
 
 namespace moeprof::gui {
@@ -32,8 +34,8 @@ struct TraceOverview {
 
 // Which part of the trace a load view shows; unset fields mean all.
 struct LoadSelection {
-  std::optional<int64_t> step_begin, step_end;  // [begin, end)
-  std::optional<int32_t> rank;
+  std::optional<int64_t> step_begin{}, step_end{};  // [begin, end)
+  std::optional<int32_t> rank{};
   bool operator==(const LoadSelection&) const = default;
 };
 
@@ -61,11 +63,17 @@ struct RankVolume {
   analysis::VolumeMatrix bytes;
 };
 
+// The load report (`moeprof report`) of a selection: steps, and one rank or all. Shared, not
+// copied, between the views that show parts of it.
+using ReportPtr = std::shared_ptr<const report::Report>;
+report::Options report_options(const LoadSelection& selection);
+
 // All throw store::Error on a corrupt trace.
 TraceOverview load_overview(const store::Reader& reader);
 LayerLoad load_layer_load(const store::Reader& reader, const LoadSelection& selection);
 ExpertSteps load_expert_steps(const store::Reader& reader, const LoadSelection& selection, int32_t layer);
 RankVolume load_rank_volume(const store::Reader& reader, const LoadSelection& selection, std::optional<int32_t> layer);
+ReportPtr load_report(const store::Reader& reader, const LoadSelection& selection);
 
 }  // namespace moeprof::gui
 
@@ -74,3 +82,4 @@ Q_DECLARE_METATYPE(moeprof::gui::LayerLoad)
 Q_DECLARE_METATYPE(moeprof::gui::LoadSelection)
 Q_DECLARE_METATYPE(moeprof::gui::ExpertSteps)
 Q_DECLARE_METATYPE(moeprof::gui::RankVolume)
+Q_DECLARE_METATYPE(moeprof::gui::ReportPtr)
