@@ -116,6 +116,13 @@ summary = report["summary"]
 expected_bytes = 64 * 3 * 4096 * 14336 * 2
 if summary["expert_slots_per_rank"] != [64] * 4 or summary["expert_weight_bytes_per_rank"] != [expected_bytes] * 4:
     sys.exit(f"memory per rank {summary['expert_slots_per_rank']} {summary['expert_weight_bytes_per_rank']}")
+# The suggested placement moves experts between ranks, never tokens out of the layer: the
+# ranks' tokens after it add up to the same total, and its busiest rank is not busier.
+after = summary["placement"]["tokens_per_rank_after"]
+if len(after) != 4 or abs(sum(after) - sum(summary["tokens_per_rank"])) > 1e-6 * sum(after):
+    sys.exit(f"tokens per rank after the suggested placement {after} against {summary['tokens_per_rank']}")
+if summary["placement"]["busiest_after"] > summary["placement"]["busiest_before"]:
+    sys.exit(f"the suggestion made the busiest rank busier: {summary['placement']}")
 if len(report["over_time"]) != 6 or [p["first_step"] for p in report["over_time"]] != list(range(6)):
     sys.exit(f"load over time should have the 6 steps: {report['over_time']}")
 

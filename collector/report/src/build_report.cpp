@@ -340,6 +340,7 @@ Report build_report(const store::Reader& reader, const Options& options, const P
     r.busiest_after = suggestion.busiest_after;
     r.balancedness_before = suggestion.balancedness_before;
     r.balancedness_after = suggestion.balancedness_after;
+    r.tokens_per_rank_after = analysis::rank_load(load, suggestion.placement).summed;
   }
   report_progress("done", 1, 1);
   return r;

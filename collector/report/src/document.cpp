@@ -101,10 +101,11 @@ Section rank_section(const Report& r) {
   BarChart bars{"tokens", {}, r.tokens_per_rank};
   for (size_t i = 0; i < r.tokens_per_rank.size(); ++i) bars.labels.push_back(integer(static_cast<int64_t>(i)));
   if (!bars.values.empty()) s.blocks.emplace_back(Figure{"Tokens per rank under the recorded placement", std::move(bars)});
-  Table t{{"rank", "tokens", "expert slots", "expert weights (GiB)"}, {}};
+  Table t{{"rank", "tokens", "tokens after the suggested placement", "expert slots", "expert weights (GiB)"}, {}};
   for (size_t i = 0; i < r.tokens_per_rank.size(); ++i) {
     const int64_t slots = i < r.expert_slots.size() ? r.expert_slots[i] : 0;
-    t.rows.push_back({integer(static_cast<int64_t>(i)), format_number(r.tokens_per_rank[i]), integer(slots),
+    t.rows.push_back({integer(static_cast<int64_t>(i)), format_number(r.tokens_per_rank[i]),
+                      i < r.tokens_per_rank_after.size() ? format_number(r.tokens_per_rank_after[i]) : "-", integer(slots),
                       r.bytes_per_expert > 0 ? gib(static_cast<double>(slots) * r.bytes_per_expert) : "-"});
   }
   s.blocks.emplace_back(std::move(t));

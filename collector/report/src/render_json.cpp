@@ -101,6 +101,8 @@ std::string render_json(const Report& r) {
   j.key("placement").begin_object();
   j.key("busiest_before").value(r.busiest_before).key("busiest_after").value(r.busiest_after);
   j.key("balancedness_before").value(r.balancedness_before).key("balancedness_after").value(r.balancedness_after);
+  j.key("tokens_per_rank_after");
+  array(j, r.tokens_per_rank_after);
   j.end_object().end_object();
 
   j.key("layers").begin_array();

@@ -68,9 +68,11 @@ TEST(ReportDocument, RanksShowMemoryOnlyWhenTheExpertSizeIsKnown) {
     const Document d = layout_report(report);
     return blocks_of<Table>(*find_section(d, "Ranks"))[0]->rows;
   };
-  EXPECT_EQ(rank_rows(r)[0], (std::vector<std::string>{"0", "90.0000", "4", "4.0000"}));
+  EXPECT_EQ(rank_rows(r)[0], (std::vector<std::string>{"0", "90.0000", "-", "4", "4.0000"}));  // no suggestion
+  r.tokens_per_rank_after = {100, 80};
+  EXPECT_EQ(rank_rows(r)[1][2], "80.0000");
   r.bytes_per_expert = 0;
-  EXPECT_EQ(rank_rows(r)[1][3], "-");
+  EXPECT_EQ(rank_rows(r)[1][4], "-");
 }
 
 TEST(ReportDocument, CoactivationOnlyWithRouterDecisions) {

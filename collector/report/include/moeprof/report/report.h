@@ -80,6 +80,7 @@ struct Report {
   analysis::Stragglers stragglers;
   // The placement suggestion (no redundant slots) for the window's load.
   double busiest_before = 0, busiest_after = 0, balancedness_before = 0, balancedness_after = 0;
+  std::vector<double> tokens_per_rank_after;  // all layers, under the suggested placement (empty: none)
 };
 
 // `progress(stage, done, total)` is called as the work advances (for a terminal's progress).
