@@ -14,7 +14,9 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
+#include <QSplitter>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -23,12 +25,19 @@
 #include <QVBoxLayout>
 #include <set>
 
+#include "range_slider.h"
 #include "render.h"
 
 namespace moeprof::gui {
 namespace {
 
 constexpr int kMaxRecent = 8;
+
+// Whether `report` was built for `selection` (a report still in flight may be of an older one).
+bool report_is_of(const report::Report& report, const LoadSelection& selection) {
+  const report::Options o = report_options(selection);
+  return report.options.step_begin == o.step_begin && report.options.step_end == o.step_end && report.options.ranks == o.ranks;
+}
 const char* const kRecentKey = "recentFiles";
 
 }  // namespace
@@ -46,6 +55,14 @@ MainWindow::MainWindow() {
   tabs_->addTab(build_expert_steps_tab(), tr("Load over time"));
   tabs_->addTab(build_volume_tab(), tr("All-to-all"));
   tabs_->addTab(build_timeline_tab(), tr("Timeline"));
+  auto* comm_chart = new BarChartView;
+  comm_chart->set_model(&comm_);
+  comm_tab_ = build_chart_tab(comm_chart, &comm_);
+  tabs_->addTab(comm_tab_, tr("Communication"));
+  auto* placement_chart = new BarChartView;
+  placement_chart->set_model(&placement_);
+  placement_tab_ = build_chart_tab(placement_chart, &placement_);
+  tabs_->addTab(placement_tab_, tr("Placement"));
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::load_current_tab);
   setCentralWidget(tabs_);
   status_ = new QLabel(tr("Open a trace (File > Open, or drop a .db file here)"));
@@ -86,6 +103,7 @@ MainWindow::MainWindow() {
       timeline_note_->setText(tr("%L1 spans").arg(timeline->span_count));
     Q_EMIT timeline_shown();
   });
+  connect(&loader_, &TraceLoader::report_loaded, this, &MainWindow::on_report);
   connect(&loader_, &TraceLoader::failed, this, &MainWindow::on_failed);
   connect(&loader_, &TraceLoader::busy, progress_, &QWidget::setVisible);
   resize(1200, 800);
@@ -118,9 +136,11 @@ QWidget* MainWindow::build_heatmap_tab() {
   rank_ = new QComboBox;
   scale_ = new QComboBox;
   scale_->addItems({tr("linear"), tr("log")});
+  steps_ = new RangeSlider;
+  steps_->setMinimumWidth(240);
   controls->addWidget(new QLabel(tr("Steps")));
   controls->addWidget(step_begin_);
-  controls->addWidget(new QLabel(tr("to")));
+  controls->addWidget(steps_, 1);
   controls->addWidget(step_end_);
   controls->addWidget(new QLabel(tr("Rank")));
   controls->addWidget(rank_);
@@ -128,8 +148,16 @@ QWidget* MainWindow::build_heatmap_tab() {
   controls->addWidget(scale_);
   heatmap_ = new HeatmapView;
   QWidget* tab = heatmap_tab(controls, heatmap_, &layer_load_);
-  connect(step_begin_, &QSpinBox::valueChanged, this, &MainWindow::schedule_load);
-  connect(step_end_, &QSpinBox::valueChanged, this, &MainWindow::schedule_load);
+  // The slider and the spin boxes show one range; either changes it.
+  connect(steps_, &RangeSlider::values_changed, this, [this](int64_t lower, int64_t upper) {
+    step_begin_->setValue(static_cast<int>(lower));
+    step_end_->setValue(static_cast<int>(upper));
+  });
+  for (QSpinBox* s : {step_begin_, step_end_})
+    connect(s, &QSpinBox::valueChanged, this, [this] {
+      steps_->set_values(step_begin_->value(), step_end_->value());
+      schedule_load();
+    });
   connect(rank_, &QComboBox::currentIndexChanged, this, &MainWindow::schedule_load);
   connect(scale_, &QComboBox::currentIndexChanged, this, [this](int index) {
     const ColourScale::Mode mode = index == 1 ? ColourScale::Mode::kLog : ColourScale::Mode::kLinear;
@@ -184,6 +212,65 @@ QWidget* MainWindow::build_timeline_tab() {
   return tab;
 }
 
+// A chart above the table of its numbers.
+QWidget* MainWindow::build_chart_tab(BarChartView* chart, ChartModel* model) {
+  auto* table = new QTableView;
+  table->setModel(model);
+  table->verticalHeader()->hide();
+  table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  auto* splitter = new QSplitter(Qt::Vertical);
+  splitter->addWidget(chart);
+  splitter->addWidget(table);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 1);
+  return splitter;
+}
+
+void MainWindow::on_report(const ReportPtr& report) {
+  comm_.set_report(report);
+  placement_.set_report(report);
+  if (!pending_report_path_.isEmpty() && report_is_of(*report, selection_)) {
+    write_report(*report, pending_report_path_);
+    pending_report_path_.clear();
+  }
+  Q_EMIT report_shown();
+}
+
+void MainWindow::export_report(const QString& path) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix != QStringLiteral("json") && suffix != QStringLiteral("md") && suffix != QStringLiteral("html") && suffix != QStringLiteral("pdf")) {
+    on_failed(tr("%1: a report is written as .json, .md, .html or .pdf").arg(path));
+    Q_EMIT report_exported(path, false);
+    return;
+  }
+  if (comm_.report() && report_is_of(*comm_.report(), selection_) && pending_report_path_.isEmpty()) {
+    write_report(*comm_.report(), path);
+    return;
+  }
+  pending_report_path_ = path;
+  report_of_ = selection_;
+  loader_.load_report(selection_);
+}
+
+void MainWindow::write_report(const report::Report& report, const QString& path) {
+  try {
+    const std::string bytes = *report::render(report, QFileInfo(path).suffix().toLower().toStdString());
+    QSaveFile file(path);  // all or nothing: never half a report
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes.data(), static_cast<qint64>(bytes.size())) != static_cast<qint64>(bytes.size()) ||
+        !file.commit()) {
+      on_failed(tr("%1: cannot write the report (%2)").arg(path, file.errorString()));
+      Q_EMIT report_exported(path, false);
+      return;
+    }
+  } catch (const std::runtime_error& e) {
+    on_failed(tr("%1: %2").arg(path, QString::fromUtf8(e.what())));
+    Q_EMIT report_exported(path, false);
+    return;
+  }
+  status_->setText(tr("Report written to %1").arg(path));
+  Q_EMIT report_exported(path, true);
+}
+
 void MainWindow::show_tab(const QString& title) {
   for (int i = 0; i < tabs_->count(); ++i)
     if (tabs_->tabText(i) == title) tabs_->setCurrentIndex(i);
@@ -194,6 +281,11 @@ void MainWindow::load_current_tab() {
   if (tabs_->currentWidget() == timeline_view_->parentWidget() && timeline_of_ != selection_) {
     timeline_of_ = selection_;
     loader_.load_timeline(selection_);
+  }
+  const QWidget* tab = tabs_->currentWidget();
+  if ((tab == comm_tab_ || tab == placement_tab_) && report_of_ != selection_) {
+    report_of_ = selection_;
+    loader_.load_report(selection_);
   }
 }
 
@@ -212,6 +304,11 @@ void MainWindow::build_menus() {
     QString error;
     if (!path.isEmpty() && !export_view(path, &error)) on_failed(error);
   });
+  file->addAction(tr("Export &report..."), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the load report of the selection"), {},
+                                                      tr("HTML (*.html);;PDF (*.pdf);;Markdown (*.md);;JSON (*.json)"));
+    if (!path.isEmpty()) export_report(path);
+  });
   file->addAction(tr("Re&fresh"), QKeySequence::Refresh, this, &MainWindow::refresh);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -220,6 +317,7 @@ void MainWindow::build_menus() {
 void MainWindow::open_trace(const QString& path) {
   path_ = path;
   timeline_of_.reset();
+  report_of_.reset();
   status_->setText(tr("Opening %1...").arg(path));
   loader_.open(path);
 }
@@ -251,15 +349,21 @@ void MainWindow::show_overview(const TraceOverview& o) {
 void MainWindow::on_refreshed(const TraceOverview& o) {
   show_overview(o);
   timeline_of_.reset();  // the trace may have grown
+  report_of_.reset();
   // Keep the selection; a range that reached the last step follows the trace as it grows.
   filling_controls_ = true;
   const bool at_end = step_end_->value() == step_end_->maximum();
-  const int first = o.steps ? static_cast<int>(o.steps->first) : 0, last = o.steps ? static_cast<int>(o.steps->second) : 0;
-  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
-  if (at_end) step_end_->setValue(last);
+  set_step_bounds(o.steps ? static_cast<int>(o.steps->first) : 0, o.steps ? static_cast<int>(o.steps->second) : 0);
+  if (at_end) step_end_->setValue(step_end_->maximum());
   fill_ranks(o);
   filling_controls_ = false;
   request_load();
+}
+
+void MainWindow::set_step_bounds(int first, int last) {
+  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
+  steps_->set_range(first, last);
+  steps_->set_values(step_begin_->value(), step_end_->value());
 }
 
 // The rank choices: all, then every rank of the trace; the current choice kept.
@@ -278,10 +382,9 @@ void MainWindow::on_opened(const TraceOverview& o) {
   setWindowTitle(tr("moeprof - %1").arg(QFileInfo(o.path).fileName()));
   remember_recent(o.path);
   filling_controls_ = true;
-  const int first = o.steps ? static_cast<int>(o.steps->first) : 0, last = o.steps ? static_cast<int>(o.steps->second) : 0;
-  for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
-  step_begin_->setValue(first);
-  step_end_->setValue(last);
+  set_step_bounds(o.steps ? static_cast<int>(o.steps->first) : 0, o.steps ? static_cast<int>(o.steps->second) : 0);
+  step_begin_->setValue(step_begin_->minimum());
+  step_end_->setValue(step_end_->maximum());
   fill_ranks(o);
   filling_controls_ = false;
   status_->setText(tr("%1: %2 ranks").arg(o.path).arg(rank_->count() - 1));

@@ -6,6 +6,8 @@
 #include <QMainWindow>
 #include <QString>
 
+#include "bar_chart_view.h"
+#include "chart_model.h"
 #include "expert_steps_model.h"
 #include "heatmap_view.h"
 #include "layer_load_model.h"
@@ -15,6 +17,9 @@
 #include "volume_model.h"
 
 class QComboBox;
+namespace moeprof::gui {
+class RangeSlider;
+}
 class QHBoxLayout;
 class QLabel;
 class QMenu;
@@ -45,6 +50,12 @@ class MainWindow : public QMainWindow {
   HeatmapView& expert_steps_view() { return *expert_steps_view_; }
   VolumeModel& volume_model() { return volume_; }
   TimelineView& timeline_view() { return *timeline_view_; }
+  RangeSlider& step_slider() { return *steps_; }
+  CommOverlapModel& comm_model() { return comm_; }
+  PlacementModel& placement_model() { return placement_; }
+  // Writes the selection's load report (the format from the name's extension: .json, .md,
+  // .html, .pdf), loading it first if need be; report_exported tells the outcome.
+  void export_report(const QString& path);
   void show_tab(const QString& title);
   int selected_layer() const;
   const QString& last_error() const { return last_error_; }
@@ -55,6 +66,8 @@ class MainWindow : public QMainWindow {
   void expert_steps_shown();
   void volume_shown();
   void timeline_shown();
+  void report_shown();
+  void report_exported(const QString& path, bool ok);
   void error_shown(const QString& message);
 
  protected:
@@ -69,6 +82,9 @@ class MainWindow : public QMainWindow {
   QWidget* build_expert_steps_tab();
   QWidget* build_volume_tab();
   QWidget* build_timeline_tab();
+  QWidget* build_chart_tab(BarChartView* chart, ChartModel* model);
+  void on_report(const ReportPtr& report);
+  void write_report(const report::Report& report, const QString& path);
   // Loads what the current tab shows and is older than the selection (the heavy queries run
   // only for the tab in view).
   void load_current_tab();
@@ -76,6 +92,7 @@ class MainWindow : public QMainWindow {
   void on_refreshed(const TraceOverview& overview);
   void show_overview(const TraceOverview& overview);
   void fill_ranks(const TraceOverview& overview);
+  void set_step_bounds(int first, int last);
   void on_loaded(const LayerLoad& load);
   void on_failed(const QString& message);
   void request_load();
@@ -87,6 +104,10 @@ class MainWindow : public QMainWindow {
   LayerLoadModel layer_load_;
   ExpertStepsModel expert_steps_;
   VolumeModel volume_;
+  CommOverlapModel comm_;
+  PlacementModel placement_;
+  QWidget* comm_tab_ = nullptr;
+  QWidget* placement_tab_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   HeatmapView* heatmap_ = nullptr;
   HeatmapView* expert_steps_view_ = nullptr;
@@ -96,6 +117,7 @@ class MainWindow : public QMainWindow {
   QComboBox* volume_layer_ = nullptr;  // "all layers", then each layer
   QSpinBox* step_begin_ = nullptr;
   QSpinBox* step_end_ = nullptr;
+  RangeSlider* steps_ = nullptr;  // the same range as the two spin boxes, dragged
   QComboBox* rank_ = nullptr;
   QComboBox* scale_ = nullptr;
   QLabel* status_ = nullptr;
@@ -106,6 +128,8 @@ class MainWindow : public QMainWindow {
   QString path_, last_error_;
   LoadSelection selection_;  // of the last load request
   std::optional<LoadSelection> timeline_of_;  // what the timeline shows (or was asked for)
+  std::optional<LoadSelection> report_of_;    // likewise, the report
+  QString pending_report_path_;               // an export waiting for the report
   bool filling_controls_ = false;
 };
 

@@ -9,6 +9,8 @@
 #include "expert_steps_model.h"
 #include "heatmap_view.h"
 #include "layer_load_model.h"
+#include "bar_chart_view.h"
+#include "chart_model.h"
 #include "overview_model.h"
 #include "timeline_view.h"
 #include "volume_model.h"
@@ -48,7 +50,7 @@ bool save_widget(QWidget& widget, const QString& path, QString* error) {
 
 QStringList render_views() {
   return {QStringLiteral("overview"), QStringLiteral("heatmap"), QStringLiteral("expert-steps"), QStringLiteral("timeline"),
-          QStringLiteral("a2a")};
+          QStringLiteral("a2a"), QStringLiteral("overlap"), QStringLiteral("placement")};
 }
 
 bool render_view(const RenderOptions& o, QString* error) {
@@ -77,6 +79,15 @@ bool render_view(const RenderOptions& o, QString* error) {
       TimelineView view;
       view.set_timeline(load_timeline(*reader, o.selection));
       if (o.layer_given) view.set_highlight_layer(o.layer);
+      return save(view, o, error);
+    }
+    if (o.view == QStringLiteral("overlap") || o.view == QStringLiteral("placement")) {
+      CommOverlapModel comm;
+      PlacementModel placement;
+      ChartModel& model = o.view == QStringLiteral("overlap") ? static_cast<ChartModel&>(comm) : placement;
+      model.set_report(load_report(*reader, o.selection));
+      BarChartView view;
+      view.set_model(&model);
       return save(view, o, error);
     }
     LayerLoadModel layers;

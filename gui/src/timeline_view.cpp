@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "axis.h"
 #include "moeprof/cli/names.h"
 
 namespace moeprof::gui {
@@ -58,15 +59,6 @@ QString tick_label(double ns, double spacing) {
                           : spacing >= 1e3 ? std::pair(1e3, "µs") : std::pair(1.0, "ns");
   const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(spacing / unit) - 1e-9)));
   return QStringLiteral("%1 %2").arg(ns / unit, 0, 'f', decimals).arg(QString::fromUtf8(name));
-}
-
-// A round tick spacing (1, 2 or 5 times a power of ten) giving about `ticks` ticks.
-double tick_spacing(double span_ns, double ticks) {
-  const double raw = span_ns / std::max(1.0, ticks);
-  const double magnitude = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * magnitude >= raw) return m * magnitude;
-  return 10 * magnitude;
 }
 
 // First span that may reach `ns`: spans start in order and none is longer than `longest`.
@@ -193,7 +185,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
 
 void TimelineView::paint_axis(QPainter& p) const {
   const QRect area = plot_area();
-  const double spacing = tick_spacing(view_end_ - view_begin_, area.width() / 110.0);
+  const double spacing = std::max(1.0, tick_spacing(view_end_ - view_begin_, area.width() / 110.0));
   const double origin = static_cast<double>(timeline_->begin_ns);
   p.setPen(palette().mid().color());
   p.drawLine(area.left(), kAxisHeight - 1, area.right(), kAxisHeight - 1);

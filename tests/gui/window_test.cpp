@@ -8,6 +8,7 @@
 
 #include "gui_fixture.h"
 #include "main_window.h"
+#include "range_slider.h"
 #include "moeprof/analysis/expert_load_matrix.h"
 #include "moeprof/store/writer.h"
 
@@ -40,6 +41,21 @@ TEST_F(GuiTrace, OpenSelectAndExport) {
   EXPECT_EQ(window.layer_load_model().load().selection, s);
   EXPECT_EQ(window.layer_load_model().load().matrix.tokens,
             analysis::expert_load_matrix(*reader_, {.rank = 1, .step_begin = 10, .step_end = 20}).tokens);
+  EXPECT_EQ(window.step_slider().lower(), 10);  // the slider shows the range
+  EXPECT_EQ(window.step_slider().upper(), 19);
+  EXPECT_EQ(window.step_slider().maximum(), 39);
+
+  // Dragging the slider's band two steps on loads steps [12, 22).
+  shown.clear();
+  RangeSlider& slider = window.step_slider();
+  const QPoint grab((slider.handle_rect(false).center().x() + slider.handle_rect(true).center().x()) / 2, slider.height() / 2);
+  QTest::mousePress(&slider, Qt::LeftButton, {}, grab);
+  QTest::mouseMove(&slider, grab + QPoint(slider.pixel_of(2) - slider.pixel_of(0), 0));
+  QTest::mouseRelease(&slider, Qt::LeftButton, {}, grab + QPoint(slider.pixel_of(2) - slider.pixel_of(0), 0));
+  ASSERT_TRUE(shown.wait(10000));
+  s.step_begin = 12;
+  s.step_end = 22;
+  EXPECT_EQ(window.layer_load_model().load().selection, s);
 
   // Linked selection: a layer x expert cell picks that layer for the load over time.
   QSignalSpy clicked(&window.heatmap(), &HeatmapView::cell_clicked);
@@ -62,6 +78,66 @@ TEST_F(GuiTrace, OpenSelectAndExport) {
   QFile file(svg);
   ASSERT_TRUE(file.open(QIODevice::ReadOnly));
   EXPECT_TRUE(file.readAll().contains("<svg"));
+}
+
+// The heavy views load when their tab is shown; the report export writes what `moeprof
+// report` writes for the same selection.
+TEST_F(GuiTrace, TimelineCommunicationAndReportExport) {
+  MainWindow window;
+  window.show();
+  QSignalSpy opened(&window, &MainWindow::trace_opened), timeline(&window, &MainWindow::timeline_shown),
+      report(&window, &MainWindow::report_shown), exported(&window, &MainWindow::report_exported);
+  window.open_trace(QString::fromStdString(path_));
+  ASSERT_TRUE(opened.wait(10000));
+  LoadSelection s;
+  s.step_begin = 4;
+  s.step_end = 12;
+  window.set_selection(s);
+  EXPECT_FALSE(timeline.wait(500));  // not in view: not loaded
+  window.show_tab(QStringLiteral("Timeline"));
+  ASSERT_TRUE(timeline.wait(10000));
+  ASSERT_NE(window.timeline_view().timeline(), nullptr);
+  EXPECT_EQ(window.timeline_view().timeline()->steps, std::make_pair(int64_t{4}, int64_t{11}));
+  // A heatmap click highlights that layer's spans.
+  QTest::mouseClick(&window.heatmap(), Qt::LeftButton, {}, window.heatmap().cell_rect(3, 1).center());
+
+  window.show_tab(QStringLiteral("Communication"));
+  ASSERT_TRUE(report.wait(10000));
+  EXPECT_EQ(window.comm_model().rowCount(), 6);
+  EXPECT_EQ(window.comm_model().report()->options.step_begin, 4);
+  EXPECT_EQ(window.placement_model().rowCount(), 2);
+
+  const QString json = QString::fromStdString(dir_.file("report.json"));
+  window.export_report(json);
+  if (exported.isEmpty()) {
+    ASSERT_TRUE(exported.wait(10000));
+  }
+  ASSERT_TRUE(exported.at(0).at(1).toBool()) << window.last_error().toStdString();
+  QFile file(json);
+  ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+  const std::string expected = report::render_json(report::build_report(*reader_, report_options({.step_begin = 4, .step_end = 12})));
+  EXPECT_EQ(file.readAll().toStdString(), expected);
+
+  // Another selection: the export waits for that selection's report.
+  s.rank = 1;
+  window.set_selection(s);
+  exported.clear();
+  const QString md = QString::fromStdString(dir_.file("report.md"));
+  window.export_report(md);
+  if (exported.isEmpty()) {
+    ASSERT_TRUE(exported.wait(10000));
+  }
+  ASSERT_TRUE(exported.at(0).at(1).toBool()) << window.last_error().toStdString();
+  QFile markdown(md);
+  ASSERT_TRUE(markdown.open(QIODevice::ReadOnly));
+  EXPECT_EQ(markdown.readAll().toStdString(),
+            report::render_markdown(report::build_report(*reader_, {.step_begin = 4, .step_end = 12, .layers = {}, .ranks = {1}})));
+
+  exported.clear();
+  window.export_report(QString::fromStdString(dir_.file("report.txt")));
+  ASSERT_EQ(exported.count(), 1);
+  EXPECT_FALSE(exported.at(0).at(1).toBool());
+  EXPECT_TRUE(window.last_error().contains(QStringLiteral(".json, .md, .html or .pdf")));
 }
 
 TEST_F(GuiTrace, ABadFileShowsAnErrorAndTheWindowStays) {

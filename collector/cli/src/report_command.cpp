@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <map>
 
 #include "commands.h"
 #include "moeprof/report/report.h"
@@ -35,13 +34,7 @@ int report_command(Args args, const Io& io) {
   const ParsedArgs parsed = parse_args("report", kSpecs, args);
   if (print_help_if_asked(parsed, "report", io)) return kExitOk;
   const std::string format = parsed.value("format").value_or("json");
-  using Renderer = std::string (*)(const report::Report&);
-  static const std::map<std::string, Renderer> kRenderers = {{"json", report::render_json},
-                                                              {"md", report::render_markdown},
-                                                              {"html", report::render_html},
-                                                              {"pdf", report::render_pdf}};
-  const auto renderer = kRenderers.find(format);
-  if (renderer == kRenderers.end())
+  if (format != "json" && format != "md" && format != "html" && format != "pdf")
     throw UsageError("report", "--format must be json, md, html or pdf, not '" + format + "'");
   const std::optional<std::string> output = parsed.value("output");
   if (!output || output->empty()) throw UsageError("report", "missing -o FILE ('-' for stdout)");
@@ -64,7 +57,7 @@ int report_command(Args args, const Io& io) {
     if (terminal) io.err << "\rreport: " << stage << " " << done << "/" << total << "   " << std::flush;
   });
   if (terminal) io.err << "\r" << std::string(40, ' ') << "\r" << std::flush;
-  const std::string text = renderer->second(report);
+  const std::string text = *report::render(report, format);
   return write_output(*output, io, [&](std::ostream& out) { out << text; });
 }
 

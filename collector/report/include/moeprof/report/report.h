@@ -95,5 +95,8 @@ std::string render_markdown(const Report& report);
 std::string render_html(const Report& report);
 // The PDF file's bytes. Throws std::runtime_error when cairo cannot draw it.
 std::string render_pdf(const Report& report);
+// The report in `format` ("json", "md", "html" or "pdf"); nullopt for another format. What
+// `moeprof report --format` and the viewer's report export write.
+std::optional<std::string> render(const Report& report, std::string_view format);
 
 }  // namespace moeprof::report
