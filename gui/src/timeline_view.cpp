@@ -130,7 +130,7 @@ double TimelineView::ns_of(double x) const {
 TimelineView::Geometry TimelineView::geometry() const {
   const int ranks = timeline_ ? std::max<int>(1, static_cast<int>(timeline_->ranks.size())) : 1;
   const int per_rank = (height() - kAxisHeight - 4) / ranks;  // two lanes, a strip, a gap
-  const int lane = std::clamp(per_rank * 3 / 8, 3, 22);
+  const int lane = std::clamp(per_rank * 3 / 8, 3, 30);
   const int strip = std::max(2, lane / 3);
   return {lane, strip, 2 * lane + strip + std::max(2, lane / 3)};
 }

@@ -13,6 +13,10 @@ env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY "$gui" --render heatmap --s
 grep -q "<svg" "$work/e.svg" || { echo "no SVG written"; exit 1; }
 "$gui" --render a2a --layer 1 --out "$work/a.png" "$work/t.db"
 [ -s "$work/a.png" ] || { echo "no a2a image written"; exit 1; }
+for view in timeline overlap placement; do
+  "$gui" --render "$view" --steps 2:6 --out "$work/$view.png" "$work/t.db"
+  [ -s "$work/$view.png" ] || { echo "no $view image written"; exit 1; }
+done
 
 expect_refusal() {  # expect_refusal TEXT ARGS...: exits 2, one line on stderr containing TEXT
   text=$1

@@ -57,10 +57,20 @@ class ByteReader {
   explicit ByteReader(ByteSpan data) : data_(data) {}
   // Inline for the one-byte values that most encodings are made of (counts near their base,
   // small deltas); longer ones take the checked loop.
+  // One- and two-byte varints (counts below 16384: nearly all of them) decode inline.
   bool varint(uint64_t* value) {
-    if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) {
-      *value = data_[pos_++];
-      return true;
+    if (ok_ && pos_ < data_.size()) {
+      const uint8_t first = data_[pos_];
+      if (first < 0x80) {
+        *value = first;
+        ++pos_;
+        return true;
+      }
+      if (pos_ + 1 < data_.size() && data_[pos_ + 1] < 0x80) {
+        *value = (first & 0x7Fu) | (static_cast<uint64_t>(data_[pos_ + 1]) << 7);
+        pos_ += 2;
+        return true;
+      }
     }
     return varint_multibyte(value);
   }
