@@ -8,7 +8,9 @@
 
 PRAGMA user_version = 3;
 
--- Identifies the file as a moeprof trace: format = 'moeprof-trace'.
+-- Identifies the file as a moeprof trace: format = 'moeprof-trace'. Also (version 3, written
+-- as events arrive) 'capture_sources': a bit mask, bit s set when an event of source s (the
+-- numbering above) was written; GPU kernels count as cupti.
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "moeprof/cli/names.h"
+
 namespace moeprof::gui {
 namespace {
 
@@ -22,6 +24,9 @@ void OverviewModel::set_overview(const TraceOverview& o) {
   text(tr("moeprof"), QString::fromStdString(o.run.moeprof_version));
   text(tr("Finished"), o.run.finalized ? tr("yes, exit code %1").arg(o.run.exit_code) : tr("no (still recording?)"));
   text(tr("Router decisions"), QString::fromStdString(o.run.routing_mode));
+  QStringList sources;
+  for (wire::Source s : o.sources.value_or(std::vector<wire::Source>{})) sources << QString::fromStdString(cli::source_name(s));
+  text(tr("Capture sources"), !o.sources ? tr("not noted (a trace of an older moeprof)") : sources.isEmpty() ? tr("none") : sources.join(QStringLiteral(", ")));
   if (o.model)
     text(tr("Model"), tr("%1: %2 layers, %3 experts, top-%4, %5 shared, hidden %6")
                           .arg(QString::fromStdString(o.model->name))

@@ -19,4 +19,5 @@ expect_exit 0 record "$moeprof" off.db 4 "$engine" "${args[@]}"
 expect_exit 0 "$moeprof" info --json off.db
 [ "$(json_field out.txt 'j["rows"]["router_decisions"]')" = 0 ] || fail "routing recorded without --routing"
 [ "$(json_field out.txt 'j["rows"]["expert_load"]')" = 80 ] || fail "expert load rows: $(cat out.txt)"
+[ "$(json_field out.txt 'j["run"]["capture_sources"]')" = "['api']" ] || fail "capture sources: $(cat out.txt)"
 echo "PASS"

@@ -123,6 +123,7 @@ TEST_F(GuiTrace, OverviewModelShowsTheRunAndHeadlineNumbers) {
             all.imbalance);
   EXPECT_EQ(value_of(QStringLiteral("Routed tokens (all layers)")).data(OverviewModel::kNumberRole).toDouble(), all.total);
   EXPECT_EQ(value_of(QStringLiteral("Window summaries")).data().toString(), QStringLiteral("yes"));
+  EXPECT_EQ(value_of(QStringLiteral("Capture sources")).data().toString(), QStringLiteral("api"));  // synth writes API events
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct TraceSummary {
   std::optional<std::pair<int64_t, int64_t>> steps;
   store::TableCounts counts;
   std::vector<store::DropCount> drops;
+  std::optional<std::vector<wire::Source>> sources;
 };
 
 TraceSummary summarize(const store::Reader& reader, const std::string& path) {
@@ -34,6 +35,7 @@ TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   s.steps = reader.step_range();
   s.counts = reader.counts();
   s.drops = reader.drops();
+  s.sources = reader.capture_sources();
   return s;
 }
 
@@ -90,6 +92,10 @@ void print_text(const TraceSummary& s, std::ostream& out) {
   } else {
     out << "model      (not reported)\n";
   }
+  out << "sources    ";
+  if (!s.sources) out << "(not noted by this trace's moeprof)";
+  for (size_t i = 0; s.sources && i < s.sources->size(); ++i) out << (i ? ", " : "") << source_name((*s.sources)[i]);
+  out << "\n";
   out << "ranks      " << s.ranks.size();
   if (!s.ranks.empty()) out << " (" << rank_list(s.ranks) << ")";
   out << "\n";
@@ -138,6 +144,14 @@ void print_json(const TraceSummary& s, std::ostream& out) {
   json.key("host").value(run.host);
   json.key("moeprof_version").value(run.moeprof_version);
   json.key("routing_mode").value(run.routing_mode);
+  json.key("capture_sources");
+  if (s.sources) {
+    json.begin_array();
+    for (wire::Source source : *s.sources) json.value(source_name(source));
+    json.end_array();
+  } else {
+    json.null();
+  }
   json.key("start_realtime_ns").value(run.start_realtime_ns);
   json.key("end_realtime_ns").value(run.end_realtime_ns);
   json.key("exit_code").value(run.exit_code);

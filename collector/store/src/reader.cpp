@@ -653,6 +653,16 @@ std::vector<GpuKernel> Reader::gpu_kernels(const Filter& filter) const {
   return out;
 }
 
+std::optional<std::vector<wire::Source>> Reader::capture_sources() const {
+  const std::optional<int64_t> mask =
+      impl_->scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" + std::string(detail::kCaptureSourcesKey) + "'");
+  if (!mask) return std::nullopt;
+  std::vector<wire::Source> out;
+  for (uint32_t bit = 0; bit < 64; ++bit)
+    if ((static_cast<uint64_t>(*mask) >> bit) & 1) out.push_back(static_cast<wire::Source>(bit));
+  return out;
+}
+
 std::optional<SummaryInfo> Reader::summaries() const {
   if (impl_->version < kFirstVersionWithSummaries) return std::nullopt;
   const auto meta = [&](std::string_view key) {

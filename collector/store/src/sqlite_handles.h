@@ -30,6 +30,8 @@ inline constexpr std::string_view kMaxStepSpanKeyPrefix = "max_step_span.";
 // Meta rows `entries.<table>` of the chunk tables hold the events they hold (the sum of
 // `entries`), so counting them reads no chunk.
 inline constexpr std::string_view kEntriesKeyPrefix = "entries.";
+// The capture sources events came from, as a bit mask (bit = wire::Source value).
+inline constexpr std::string_view kCaptureSourcesKey = "capture_sources";
 // Window summaries (schemas/trace.sql, "Summaries"): steps per window, and the window below
 // which every window is summarised. Traces written without summaries have neither.
 inline constexpr std::string_view kSummaryWindowStepsKey = "summary_window_steps";

@@ -188,6 +188,7 @@ struct Writer::Impl {
   std::array<int64_t, kSpanTableCount> max_step_span{}, stored_max_step_span{};
   // Chunk tables: events written (the sum of `entries`), kept in meta so counting is free.
   std::map<std::string, int64_t> entries_written, stored_entries_written;
+  uint64_t sources = 0, stored_sources = 0;  // bit per wire::Source seen, kept in meta
   // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
   std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
   std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
@@ -378,6 +379,8 @@ struct Writer::Impl {
     max_duration[table] = std::max(max_duration[table], saturating_sub(end_ns, start_ns));
   }
 
+  void note_source(wire::Source source) { sources |= uint64_t{1} << std::min<uint32_t>(63, static_cast<uint32_t>(source)); }
+
   bool set_meta(std::string_view key, int64_t value) {
     sqlite3_stmt* s = statements[kSetMeta].get();
     const std::string text = std::to_string(value);
@@ -402,6 +405,10 @@ struct Writer::Impl {
       if (entries == stored) continue;
       if (!set_meta(std::string(detail::kEntriesKeyPrefix) + table, entries)) return false;
       stored = entries;
+    }
+    if (sources != stored_sources) {
+      if (!set_meta(detail::kCaptureSourcesKey, static_cast<int64_t>(sources))) return false;
+      stored_sources = sources;
     }
     return true;
   }
@@ -614,6 +621,7 @@ void Writer::add_all_to_all(const AllToAllEvent& event) {
   SpanChunk* c = impl_->span_chunk(kAllToAllSpans, event.rank, event.start_ns, event.end_ns, event.step);
   if (c == nullptr) return;
   if (impl_->summariser) impl_->summariser->add_all_to_all(event);
+  impl_->note_source(event.source);
   const wire::PeerTotals bytes = wire::peer_totals(event.peers);
   c->send_bytes += bytes.send_bytes;
   c->recv_bytes += bytes.recv_bytes;
@@ -629,6 +637,7 @@ void Writer::add_compute_span(const ComputeSpan& span) {
   SpanChunk* c = impl_->span_chunk(kComputeSpans, span.rank, span.start_ns, span.end_ns, span.step);
   if (c == nullptr) return;
   if (impl_->summariser) impl_->summariser->add_compute_span(span);
+  impl_->note_source(span.source);
   c->encoder.append_compute(c->blob,
                             {span.start_ns, span.end_ns, span.step, span.layer, static_cast<uint32_t>(span.kind),
                              static_cast<uint32_t>(span.source), span.tid},
@@ -646,6 +655,7 @@ void Writer::add_marker(const Marker& marker) {
   bind_int(s, 4, marker.ts_ns);
   bind_int(s, 5, static_cast<int64_t>(marker.source));
   bind_int(s, 6, name_id);
+  impl_->note_source(marker.source);
   impl_->finish_row(kInsertMarker, "marker");
 }
 
@@ -663,6 +673,7 @@ void Writer::add_range(const Range& range) {
   bind_int(s, 7, name_id);
   bind_int(s, 8, range.category);
   bind_int(s, 9, range.color);
+  impl_->note_source(range.source);
   impl_->note_span(kRangeSpans, range.start_ns, range.end_ns);
   impl_->finish_row(kInsertRange, "range");
 }
@@ -683,6 +694,7 @@ void Writer::add_gpu_kernel(const GpuKernel& kernel) {
     bind_int(s, 11 + i, kernel.block[i]);
   }
   impl_->note_span(kGpuKernelSpans, kernel.start_ns, kernel.end_ns);
+  impl_->note_source(wire::Source::kCupti);
   impl_->finish_row(kInsertGpuKernel, "gpu_kernel");
 }
 

@@ -12,6 +12,7 @@
 namespace moeprof::store {
 namespace {
 
+using testing::raw_exec;
 using testing::raw_query;
 using testing::TempDir;
 
@@ -151,6 +152,35 @@ TEST(Writer, DropsAccumulatePerProcessSourceAndReason) {
                                            {p2, 1, Source::kAgent, DropReason::kRingFull, 100}};
   EXPECT_EQ(reader->drops(), expected);
   EXPECT_EQ(reader->counts().dropped, 143u);
+}
+
+TEST(Writer, NotesTheCaptureSourcesOfItsEvents) {
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  auto w = Writer::create(path, nullptr);
+  ASSERT_TRUE(w);
+  using wire::Source;
+  w->add_compute_span({.rank = 0, .step = 0, .layer = 0, .kind = wire::ComputeKind::kGate, .source = Source::kApi,
+                       .tid = 1, .start_ns = 0, .end_ns = 5, .name = "gate"});
+  ASSERT_TRUE(w->commit());
+  {
+    auto live = Reader::open(path, nullptr);
+    ASSERT_TRUE(live);
+    EXPECT_EQ(live->capture_sources(), std::vector<Source>{Source::kApi});  // a live trace shows what came so far
+  }
+  AllToAllEvent a2a;
+  a2a.source = Source::kNccl;
+  a2a.end_ns = 10;
+  w->add_all_to_all(a2a);
+  w->add_marker({.rank = 0, .step = 0, .tid = 1, .ts_ns = 3, .source = Source::kNvtx, .name = "m"});
+  w->add_gpu_kernel(GpuKernel{});
+  ASSERT_TRUE(w->finalize(RunInfo{})) << w->error();
+  auto reader = Reader::open(path, nullptr);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->capture_sources(), (std::vector<Source>{Source::kApi, Source::kNccl, Source::kNvtx, Source::kCupti}));
+  reader.reset();
+  raw_exec(path, "DELETE FROM meta WHERE key = 'capture_sources'");  // as written by an older moeprof
+  EXPECT_EQ(Reader::open(path, nullptr)->capture_sources(), std::nullopt);
 }
 
 TEST(Writer, ALiveTraceIsReadableAndCommittedBatchesAppear) {

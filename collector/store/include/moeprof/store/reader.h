@@ -84,6 +84,9 @@ class Reader {
   std::vector<Range> ranges(const Filter& filter = {}) const;
   std::vector<GpuKernel> gpu_kernels(const Filter& filter = {}) const;
   std::vector<DropCount> drops() const;
+  // The capture sources the trace's events came from (api, mpi, nccl, ...), ascending;
+  // nullopt for a trace written before they were noted.
+  std::optional<std::vector<wire::Source>> capture_sources() const;
   // The trace's window summaries; nullopt when it was written without them.
   std::optional<SummaryInfo> summaries() const;
   // Summary rows of one kind for windows [window_begin, window_end), in (window, rank,
