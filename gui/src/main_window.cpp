@@ -169,6 +169,7 @@ QWidget* MainWindow::build_heatmap_tab() {
     layer_->setValue(layer);
     expert_steps_view_->select_cell(expert, 0);
     timeline_view_->set_highlight_layer(layer);
+    volume_layer_->setCurrentIndex(std::max(0, volume_layer_->findData(layer)));
   });
   return tab;
 }

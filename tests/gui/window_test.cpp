@@ -5,6 +5,9 @@
 #include <QImage>
 #include <QSignalSpy>
 #include <QTest>
+#include <cstdio>
+#include <filesystem>
+#include <sqlite3.h>
 
 #include "gui_fixture.h"
 #include "main_window.h"
@@ -68,6 +71,7 @@ TEST_F(GuiTrace, OpenSelectAndExport) {
   while (window.expert_steps_model().steps().layer != 2) ASSERT_TRUE(over_time.wait(10000));
   EXPECT_EQ(window.expert_steps_model().steps().selection, s);
   EXPECT_EQ(window.expert_steps_model().rowCount(), 8);
+  while (window.volume_model().volume().layer != 2) ASSERT_TRUE(volume.wait(10000));  // the a2a matrix follows the layer
 
   QString error;
   const QString png = QString::fromStdString(dir_.file("view.png"));
@@ -146,6 +150,26 @@ TEST_F(GuiTrace, ABadFileShowsAnErrorAndTheWindowStays) {
   window.open_trace(QString::fromStdString(dir_.file("missing.db")));
   ASSERT_TRUE(failed.wait(10000));
   EXPECT_TRUE(window.last_error().contains(QStringLiteral("no such file"))) << window.last_error().toStdString();
+  // A file that is not a trace, and a trace of a newer moeprof: a dialog each, no crash.
+  const std::string text_file = dir_.file("notes.db");
+  std::FILE* f = std::fopen(text_file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("these are not the traces you are looking for\n", f);
+  std::fclose(f);
+  failed.clear();
+  window.open_trace(QString::fromStdString(text_file));
+  ASSERT_TRUE(failed.wait(10000));
+  EXPECT_TRUE(window.last_error().contains(QStringLiteral("not a moeprof trace"))) << window.last_error().toStdString();
+  const std::string newer = dir_.file("newer.db");
+  std::filesystem::copy_file(path_, newer);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(newer.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  failed.clear();
+  window.open_trace(QString::fromStdString(newer));
+  ASSERT_TRUE(failed.wait(10000));
+  EXPECT_TRUE(window.last_error().contains(QStringLiteral("newer moeprof"))) << window.last_error().toStdString();
   // The same window then opens a good trace.
   QSignalSpy opened(&window, &MainWindow::trace_opened);
   window.open_trace(QString::fromStdString(path_));
