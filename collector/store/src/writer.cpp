@@ -182,19 +182,22 @@ struct Writer::Impl {
   int64_t pending_rows = 0;
   std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> strings;
   wire::Bytes blob;
-  std::array<int64_t, kSpanTableCount> max_duration{};
-  std::array<int64_t, kSpanTableCount> stored_max_duration{};
+  // A number kept in a meta row: written at a commit when it changed since the last one.
+  struct MetaValue {
+    int64_t value = 0, stored = 0;
+  };
+  std::array<MetaValue, kSpanTableCount> max_duration{};
   // Chunk tables: the most steps one chunk row spans (step_max - step_min), kept in meta.
-  std::array<int64_t, kSpanTableCount> max_step_span{}, stored_max_step_span{};
+  std::array<MetaValue, kSpanTableCount> max_step_span{};
   // Chunk tables: events written (the sum of `entries`), kept in meta so counting is free.
-  std::map<std::string, int64_t> entries_written, stored_entries_written;
-  uint64_t sources = 0, stored_sources = 0;  // bit per wire::Source seen, kept in meta
+  std::map<std::string, MetaValue> entries_written;
+  MetaValue sources;  // bit per wire::Source seen
   // Open chunks by rank (ordered, so chunks are flushed in a reproducible order).
   std::map<int32_t, CountsChunk> load_chunks, drop_chunks;
   std::map<int32_t, SpanChunk> all_to_all_chunks, compute_chunks;
   std::unique_ptr<Summariser> summariser;  // null: no summaries
   std::vector<SummaryRow> summaries;
-  int64_t stored_complete_below = std::numeric_limits<int64_t>::min();
+  MetaValue complete_below{0, std::numeric_limits<int64_t>::min()};
 
   ~Impl() {
     // A writer dropped without finalize() (the collector failed) still keeps what it recorded.
@@ -321,7 +324,7 @@ struct Writer::Impl {
     bind_int(s, 4, static_cast<int64_t>(c.tokens));
     bind_blob(s, 5, c.blob);
     const bool ok = insert(id, table);
-    if (ok) entries_written[table] += c.entries;
+    if (ok) entries_written[table].value += c.entries;
     c.entries = 0;
     c.tokens = 0;
     c.blob.clear();
@@ -353,9 +356,9 @@ struct Writer::Impl {
     }
     bind_blob(s, column, c.blob);
     note_span(table, c.start_min, c.end_max);
-    max_step_span[table] = std::max(max_step_span[table], saturating_sub(c.step_max, c.step_min));
+    max_step_span[table].value = std::max(max_step_span[table].value, saturating_sub(c.step_max, c.step_min));
     const bool ok = insert(id, kSpanTableName[table]);
-    if (ok) entries_written[kSpanTableName[table]] += c.entries;
+    if (ok) entries_written[kSpanTableName[table]].value += c.entries;
     c.entries = 0;  // admit() sets the bounds afresh
     c.send_bytes = c.recv_bytes = 0;
     c.encoder.reset();
@@ -376,10 +379,12 @@ struct Writer::Impl {
   }
 
   void note_span(SpanTable table, int64_t start_ns, int64_t end_ns) {
-    max_duration[table] = std::max(max_duration[table], saturating_sub(end_ns, start_ns));
+    max_duration[table].value = std::max(max_duration[table].value, saturating_sub(end_ns, start_ns));
   }
 
-  void note_source(wire::Source source) { sources |= uint64_t{1} << std::min<uint32_t>(63, static_cast<uint32_t>(source)); }
+  void note_source(wire::Source source) {
+    sources.value |= int64_t{1} << std::min<uint32_t>(62, static_cast<uint32_t>(source));
+  }
 
   bool set_meta(std::string_view key, int64_t value) {
     sqlite3_stmt* s = statements[kSetMeta].get();
@@ -389,28 +394,22 @@ struct Writer::Impl {
     return step(kSetMeta, "cannot update meta");
   }
 
-  bool store_max_durations() {
-    for (int t = 0; t < kSpanTableCount; ++t) {
-      if (max_duration[t] == stored_max_duration[t]) continue;
-      if (!set_meta(std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t], max_duration[t])) return false;
-      stored_max_duration[t] = max_duration[t];
-    }
-    for (int t = 0; t < kSpanTableCount; ++t) {
-      if (max_step_span[t] == stored_max_step_span[t]) continue;
-      if (!set_meta(std::string(detail::kMaxStepSpanKeyPrefix) + kSpanTableName[t], max_step_span[t])) return false;
-      stored_max_step_span[t] = max_step_span[t];
-    }
-    for (const auto& [table, entries] : entries_written) {
-      int64_t& stored = stored_entries_written[table];
-      if (entries == stored) continue;
-      if (!set_meta(std::string(detail::kEntriesKeyPrefix) + table, entries)) return false;
-      stored = entries;
-    }
-    if (sources != stored_sources) {
-      if (!set_meta(detail::kCaptureSourcesKey, static_cast<int64_t>(sources))) return false;
-      stored_sources = sources;
-    }
+  bool store_if_changed(std::string_view key, MetaValue& v) {
+    if (v.value == v.stored) return true;
+    if (!set_meta(key, v.value)) return false;
+    v.stored = v.value;
     return true;
+  }
+
+  // The meta rows that follow what was written (schemas/trace.sql), in the open transaction.
+  bool store_meta_values() {
+    for (int t = 0; t < kSpanTableCount; ++t)
+      if (!store_if_changed(std::string(detail::kMaxDurationKeyPrefix) + kSpanTableName[t], max_duration[t]) ||
+          !store_if_changed(std::string(detail::kMaxStepSpanKeyPrefix) + kSpanTableName[t], max_step_span[t]))
+        return false;
+    for (auto& [table, entries] : entries_written)
+      if (!store_if_changed(std::string(detail::kEntriesKeyPrefix) + table, entries)) return false;
+    return store_if_changed(detail::kCaptureSourcesKey, sources);
   }
 
   // Stores the summaries of the windows the summariser has completed (all of them when
@@ -418,7 +417,7 @@ struct Writer::Impl {
   bool store_summaries(bool all) {
     if (!summariser) return true;
     summaries.clear();
-    const int64_t complete_below = summariser->take(all, &summaries);
+    complete_below.value = summariser->take(all, &summaries);
     for (const SummaryRow& r : summaries) {
       sqlite3_stmt* s = row(kInsertSummary);
       if (s == nullptr) return false;
@@ -428,16 +427,14 @@ struct Writer::Impl {
       bind_blob(s, 4, r.data);
       if (!insert(kInsertSummary, "summary")) return false;
     }
-    if (complete_below == stored_complete_below) return true;
-    if (row(kSetMeta) == nullptr || !set_meta(detail::kSummariesCompleteBelowKey, complete_below)) return false;
-    stored_complete_below = complete_below;
-    return true;
+    if (complete_below.value == complete_below.stored) return true;
+    return row(kSetMeta) != nullptr && store_if_changed(detail::kSummariesCompleteBelowKey, complete_below);
   }
 
   bool commit(bool all_summaries = false) {
     if (!error.empty() || !flush_chunks() || !store_summaries(all_summaries)) return false;
     if (!in_transaction) return true;
-    if (!store_max_durations() || !step(kCommit, "cannot commit")) return false;
+    if (!store_meta_values() || !step(kCommit, "cannot commit")) return false;
     in_transaction = false;
     pending_rows = 0;
     return true;
