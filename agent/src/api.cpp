@@ -21,23 +21,36 @@ namespace {
 constexpr wire::Source kSource = wire::Source::kApi;
 constexpr size_t kMaxMarkerName = 255;
 
-// A span packs its start tick, then layer | what << 32 | type << 40 | magic << 48, so an
-// _end call can tell a real span of its own kind from a zeroed or foreign one.
+// A span packs its start tick, then layer | what << 32 | type << 40 | source << 44 |
+// magic << 48, so an _end call can tell a real span of its own kind from a zeroed or
+// foreign one, and knows who saw it.
 constexpr uint64_t kSpanMagic = 0x4D50;
 enum SpanType : uint64_t { kAllToAllSpan = 1, kComputeSpan = 2 };
 
-moeprof_span make_span(SpanType type, int32_t layer, uint8_t what) {
+// All-to-alls the engine reported itself and that are open on this thread: capture adapters
+// stay out of them. A span ended on another thread than its own leaves this thread's count
+// up, which only keeps adapters out of a thread whose engine reports all-to-alls itself.
+thread_local uint32_t t_api_all_to_alls = 0;
+
+moeprof_span make_span(SpanType type, int32_t layer, uint8_t what, wire::Source source = kSource) {
   moeprof_span span{};
   if (!agent::recording()) return span;
   span.opaque[0] = static_cast<uint64_t>(agent::now_ticks());
   span.opaque[1] = uint64_t{static_cast<uint32_t>(layer)} | uint64_t{what} << 32 | uint64_t{type} << 40 |
-                   kSpanMagic << 48;
+                   uint64_t{static_cast<uint8_t>(source) & 0xFu} << 44 | kSpanMagic << 48;
   return span;
+}
+
+wire::Source span_source(const moeprof_span& span) { return static_cast<wire::Source>((span.opaque[1] >> 44) & 0xF); }
+
+uint8_t phase_of(moeprof_phase phase) {
+  const int p = static_cast<int>(phase);
+  return static_cast<uint8_t>(p >= 0 && p <= MOEPROF_PHASE_OTHER ? p : MOEPROF_PHASE_OTHER);
 }
 
 bool open_span(const moeprof_span& span, SpanType type, int64_t* start_ticks, int32_t* layer, uint8_t* what) {
   const uint64_t meta = span.opaque[1];
-  if (meta >> 48 != kSpanMagic || ((meta >> 40) & 0xFF) != type) return false;
+  if (meta >> 48 != kSpanMagic || ((meta >> 40) & 0xF) != type) return false;
   *start_ticks = static_cast<int64_t>(span.opaque[0]);
   *layer = static_cast<int32_t>(static_cast<uint32_t>(meta));
   *what = static_cast<uint8_t>(meta >> 32);
@@ -140,20 +153,30 @@ MOEPROF_EXPORT void moeprof_router_decisions(int32_t layer, uint32_t token_offse
 }
 
 MOEPROF_EXPORT moeprof_span moeprof_all_to_all_begin(int32_t layer, moeprof_phase phase) {
-  const int p = static_cast<int>(phase);
-  return make_span(kAllToAllSpan, layer, static_cast<uint8_t>(p >= 0 && p <= MOEPROF_PHASE_OTHER ? p : MOEPROF_PHASE_OTHER));
+  const moeprof_span span = make_span(kAllToAllSpan, layer, phase_of(phase));
+  if (span.opaque[1] != 0) ++t_api_all_to_alls;
+  return span;
+}
+
+MOEPROF_EXPORT moeprof_span moeprof_source_all_to_all_begin(moeprof_source source, int32_t layer, moeprof_phase phase) {
+  const int s = static_cast<int>(source);
+  if (t_api_all_to_alls > 0 || s <= MOEPROF_SOURCE_API || s > MOEPROF_SOURCE_PYTHON) return moeprof_span{};
+  return make_span(kAllToAllSpan, layer, phase_of(phase), static_cast<wire::Source>(s));
 }
 
 MOEPROF_EXPORT void moeprof_all_to_all_end(moeprof_span span, const moeprof_peer_bytes* bytes) {
   int64_t start;
   int32_t layer;
   uint8_t phase;
-  if (!agent::recording() || !open_span(span, kAllToAllSpan, &start, &layer, &phase)) return;
+  if (!open_span(span, kAllToAllSpan, &start, &layer, &phase)) return;
+  const wire::Source source = span_source(span);
+  if (source == kSource && t_api_all_to_alls > 0) --t_api_all_to_alls;
+  if (!agent::recording()) return;
   moeprof_peer_bytes b{sizeof(moeprof_peer_bytes), 0, nullptr, nullptr, nullptr};
   agent::PeerBytesView view;
   if (read_versioned(bytes, &b, offsetof(moeprof_peer_bytes, num_peers) + sizeof b.num_peers))
     view = {b.num_peers, b.peers, b.send_bytes, b.recv_bytes};
-  agent::record_all_to_all(start, layer, static_cast<wire::Phase>(phase), view, kSource);
+  agent::record_all_to_all(start, layer, static_cast<wire::Phase>(phase), view, source);
 }
 
 MOEPROF_EXPORT moeprof_span moeprof_compute_begin(int32_t layer, moeprof_compute_kind kind) {

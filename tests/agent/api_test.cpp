@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -403,6 +404,44 @@ TEST_F(ApiTest, SpansFromAnotherKindOrFromADisabledAgentRecordNothing) {
   std::vector<wire::PeerBytes> peers;
   ASSERT_TRUE(wire::decode_peer_bytes(of_type(s, RecordType::kAllToAll)[0].var, &peers));
   EXPECT_TRUE(peers.empty());
+}
+
+TEST_F(ApiTest, AdaptersStayOutOfAllToAllsTheEngineReportsItself) {
+  ASSERT_EQ(start_agent(collector), MOEPROF_OK);
+  const uint64_t send[] = {8, 16}, recv[] = {24, 32};
+  const moeprof_peer_bytes bytes{sizeof bytes, 2, nullptr, send, recv};
+  // The engine's dispatch wraps an MPI_Alltoallv: the MPI adapter's span is null inside it.
+  const moeprof_span engine = moeprof_all_to_all_begin(3, MOEPROF_PHASE_DISPATCH);
+  const moeprof_span inside = moeprof_source_all_to_all_begin(MOEPROF_SOURCE_MPI, -1, MOEPROF_PHASE_OTHER);
+  EXPECT_EQ(inside.opaque[1], 0u);
+  moeprof_all_to_all_end(inside, &bytes);
+  moeprof_all_to_all_end(engine, &bytes);
+  // Outside it (and on another thread meanwhile) the adapter records, under its own source.
+  std::thread other([&] {
+    const moeprof_span s = moeprof_source_all_to_all_begin(MOEPROF_SOURCE_NCCL, -1, MOEPROF_PHASE_OTHER);
+    moeprof_all_to_all_end(s, &bytes);
+  });
+  other.join();
+  g_fake_now = 5000;
+  const moeprof_span outside = moeprof_source_all_to_all_begin(MOEPROF_SOURCE_MPI, -1, MOEPROF_PHASE_OTHER);
+  g_fake_now = 5100;
+  moeprof_all_to_all_end(outside, &bytes);
+  // A source that is not an adapter's is refused.
+  EXPECT_EQ(moeprof_source_all_to_all_begin(MOEPROF_SOURCE_API, 0, MOEPROF_PHASE_OTHER).opaque[1], 0u);
+  EXPECT_EQ(moeprof_source_all_to_all_begin(static_cast<moeprof_source>(99), 0, MOEPROF_PHASE_OTHER).opaque[1], 0u);
+  const Stream s = finish();
+  const auto records = of_type(s, RecordType::kAllToAll);
+  ASSERT_EQ(records.size(), 3u);
+  std::vector<std::pair<uint8_t, int32_t>> seen;
+  for (const auto& r : records) seen.emplace_back(r.as<wire::AllToAll>().source, r.as<wire::AllToAll>().layer);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::pair<uint8_t, int32_t>>{{uint8_t(wire::Source::kApi), 3},
+                                                            {uint8_t(wire::Source::kMpi), -1},
+                                                            {uint8_t(wire::Source::kNccl), -1}}));
+  for (const auto& r : records)
+    if (r.as<wire::AllToAll>().source == uint8_t(wire::Source::kMpi)) {
+      EXPECT_EQ(+r.as<wire::AllToAll>().end_ns - r.as<wire::AllToAll>().start_ns, 100);
+    }
 }
 
 TEST_F(ApiTest, InitIsIdempotentAndThreadSafeAndWorksAgainAfterShutdown) {

@@ -1,4 +1,4 @@
-/* moeprof agent C ABI, version 1.
+/* moeprof agent C ABI, version 2 (2 added moeprof_source_all_to_all_begin).
  *
  * Engines report MoE events through these calls; the agent (libmoeprof_agent.so) buffers them
  * in per-thread lock-free rings and a flusher thread streams them to the collector started by
@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define MOEPROF_API_VERSION 1
+#define MOEPROF_API_VERSION 2
 
 #if defined(MOEPROF_BUILDING_AGENT)
 #define MOEPROF_EXPORT __attribute__((visibility("default")))
@@ -132,6 +132,24 @@ typedef struct moeprof_peer_bytes {
 
 MOEPROF_EXPORT moeprof_span moeprof_all_to_all_begin(int32_t layer, moeprof_phase phase);
 MOEPROF_EXPORT void moeprof_all_to_all_end(moeprof_span span, const moeprof_peer_bytes* bytes);
+
+/* Where an event was seen: the engine's own calls (api) or a capture adapter. Values only
+ * grow at the end (they are the trace's source numbers). */
+typedef enum moeprof_source {
+  MOEPROF_SOURCE_API = 0,
+  MOEPROF_SOURCE_MPI = 1,
+  MOEPROF_SOURCE_NCCL = 2,
+  MOEPROF_SOURCE_NVTX = 3,
+  MOEPROF_SOURCE_CUPTI = 4,
+  MOEPROF_SOURCE_PYTHON = 5
+} moeprof_source;
+
+/* For capture adapters (API version 2): an all-to-all seen by `source` (layer -1 when the
+ * adapter cannot know it), ended with moeprof_all_to_all_end. While the calling thread is
+ * inside an all-to-all the engine reported itself (moeprof_all_to_all_begin ... _end on
+ * this thread), this returns a null span and nothing is recorded: the engine's record, with
+ * its layer and phase, already holds those bytes, and a second record would count them twice. */
+MOEPROF_EXPORT moeprof_span moeprof_source_all_to_all_begin(moeprof_source source, int32_t layer, moeprof_phase phase);
 
 MOEPROF_EXPORT moeprof_span moeprof_compute_begin(int32_t layer, moeprof_compute_kind kind);
 MOEPROF_EXPORT void moeprof_compute_end(moeprof_span span);
