@@ -124,18 +124,45 @@ TEST(RunSetup, AgentLibraryNextToTheExecutableOrFromTheEnvironment) {
 }
 
 TEST(RunSetup, WorkloadEnvironmentAddsTheAgentOnce) {
+  const std::vector<std::string> kAgentOnly{"/x/libmoeprof_agent.so"};
   const char* base[] = {
       "PATH=/bin", "LD_PRELOAD=/opt/a.so", "MOEPROF_SOCKET=/old", "MOEPROF_ROUTING=full", "HOME=/root", nullptr};
-  std::vector<std::string> env = workload_environment(base, "/tmp/d/s.sock", "sample:4", "/x/libmoeprof_agent.so");
+  std::vector<std::string> env = workload_environment(base, "/tmp/d/s.sock", "sample:4", kAgentOnly);
   std::sort(env.begin(), env.end());
   EXPECT_EQ(env, (std::vector<std::string>{"HOME=/root", "LD_PRELOAD=/opt/a.so:/x/libmoeprof_agent.so",
                                            "MOEPROF_ROUTING=sample:4", "MOEPROF_SOCKET=/tmp/d/s.sock", "PATH=/bin"}));
   const char* again[] = {"LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so", nullptr};
-  env = workload_environment(again, "s", "off", "/x/libmoeprof_agent.so");
+  env = workload_environment(again, "s", "off", kAgentOnly);
   EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so"), env.end());
   const char* none[] = {nullptr};
-  env = workload_environment(none, "s", "off", "/x/libmoeprof_agent.so");
+  env = workload_environment(none, "s", "off", kAgentOnly);
   EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so"), env.end());
+}
+
+TEST(RunSetup, CaptureSourcesPreloadTheirAdapterAfterTheAgent) {
+  testing::TempDir dir;
+  const std::string agent = dir.file("libmoeprof_agent.so");
+  std::ofstream(agent) << "elf";
+  std::string error;
+  // Without the MPI adapter next to the agent, only api is there.
+  EXPECT_EQ(available_sources(agent), std::vector<std::string>{"api"});
+  EXPECT_EQ(capture_libraries("all", agent, &error), std::vector<std::string>{});
+  EXPECT_EQ(capture_libraries("api,mpi", agent, &error), std::nullopt);
+  EXPECT_EQ(error, "--capture: 'mpi' is not a capture source of this build (it has: api, all)");
+  std::ofstream(dir.file("libmoeprof_mpi.so")) << "elf";
+  EXPECT_EQ(available_sources(agent), (std::vector<std::string>{"api", "mpi"}));
+  const std::vector<std::string> mpi{dir.file("libmoeprof_mpi.so")};
+  EXPECT_EQ(capture_libraries("all", agent, &error), mpi);
+  EXPECT_EQ(capture_libraries("mpi,api,mpi", agent, &error), mpi);  // once
+  EXPECT_EQ(capture_libraries("api", agent, &error), std::vector<std::string>{});
+  EXPECT_EQ(capture_libraries("nccl", agent, &error), std::nullopt);
+  EXPECT_NE(error.find("'nccl'"), std::string::npos);
+  EXPECT_EQ(capture_libraries("", agent, &error), std::nullopt);
+
+  const char* base[] = {"LD_PRELOAD=/opt/a.so", nullptr};
+  const std::vector<std::string> libraries{agent, mpi[0]};
+  const std::vector<std::string> env = workload_environment(base, "s", "off", libraries);
+  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/opt/a.so:" + agent + ":" + mpi[0]), env.end());
 }
 
 TEST(RunSetup, CommandLineIsQuotedForAShell) {

@@ -19,7 +19,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"run", run_command, "record a command under the agent into a trace",
-     "usage: moeprof run [-o FILE.db] [-f|--force] [--routing off|sample:N|full] -- CMD ARGS...\n"
+     "usage: moeprof run [-o FILE.db] [-f|--force] [--routing off|sample:N|full] [--capture LIST] -- CMD ARGS...\n"
      "\n"
      "Starts a collector on a private Unix socket, runs CMD with the agent preloaded into it and\n"
      "every process it starts, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to it, waits, finalises\n"
@@ -28,7 +28,9 @@ const Command kCommands[] = {
      "\n"
      "  -o, --output FILE.db   where to write (default moeprof-trace.db, then moeprof-trace-1.db, ...)\n"
      "  -f, --force            overwrite FILE.db if it exists\n"
-     "  --routing MODE         router decisions: off (default), sample:N (every Nth step) or full\n"},
+     "  --routing MODE         router decisions: off (default), sample:N (every Nth step) or full\n"
+     "  --capture LIST         sources to capture, comma-separated: api (the engine's own calls,\n"
+     "                         always on), mpi (all-to-alls of any MPI program), or all (default)\n"},
     {"info", info_command, "show what a trace holds",
      "usage: moeprof info FILE.db [--json]\n"
      "\n"

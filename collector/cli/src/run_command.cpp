@@ -113,7 +113,8 @@ void print_summary(const std::string& path, const ingest::IngestTotals& totals, 
 }  // namespace
 
 int run_command(Args args, const Io& io) {
-  static const OptionSpec kSpecs[] = {kHelpOption, {"output", 'o', true}, {"force", 'f', false}, {"routing", 0, true}};
+  static const OptionSpec kSpecs[] = {kHelpOption, {"output", 'o', true}, {"force", 'f', false}, {"routing", 0, true},
+                                      {"capture", 0, true}};
   const ParsedArgs parsed = parse_args("run", kSpecs, args, /*takes_command=*/true);
   if (print_help_if_asked(parsed, "run", io)) return kExitOk;
   if (parsed.command.empty())
@@ -127,6 +128,10 @@ int run_command(Args args, const Io& io) {
   std::string error;
   const std::string agent = find_agent_library(executable_path(), &error);
   if (agent.empty()) return fail_setup(io, error);
+  const std::optional<std::vector<std::string>> adapters = capture_libraries(parsed.value("capture").value_or("all"), agent, &error);
+  if (!adapters) throw UsageError("run", error);
+  std::vector<std::string> preload{agent};
+  preload.insert(preload.end(), adapters->begin(), adapters->end());
 
   const std::string path = output ? *output : default_trace_path();
   std::unique_ptr<store::Writer> writer = create_trace(path, parsed.has("force"), &error);
@@ -148,7 +153,7 @@ int run_command(Args args, const Io& io) {
     discard_trace(std::move(writer), path);
     return fail_setup(io, error);
   }
-  const std::vector<std::string> env = workload_environment(environ, collector->socket_path(), *routing, agent);
+  const std::vector<std::string> env = workload_environment(environ, collector->socket_path(), *routing, preload);
   io.out.flush();
   io.err.flush();
   const pid_t child = start_process(parsed.command, env, signals.previous(), &error);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -72,8 +73,53 @@ std::string find_agent_library(const std::string& executable, std::string* error
   return resolved;
 }
 
+namespace {
+
+// The library of an adapter source, next to the agent.
+std::string adapter_library(const std::string& agent, const std::string& source) {
+  return directory_of(agent) + "/libmoeprof_" + source + ".so";
+}
+
+constexpr const char* kAdapterSources[] = {"mpi"};
+
+}  // namespace
+
+std::vector<std::string> available_sources(const std::string& agent) {
+  std::vector<std::string> out{"api"};
+  for (const char* source : kAdapterSources)
+    if (::access(adapter_library(agent, source).c_str(), R_OK) == 0) out.emplace_back(source);
+  return out;
+}
+
+std::optional<std::vector<std::string>> capture_libraries(const std::string& list, const std::string& agent,
+                                                          std::string* error) {
+  const std::vector<std::string> available = available_sources(agent);
+  std::vector<std::string> libraries;
+  const auto add = [&](const std::string& source) {
+    const std::string library = adapter_library(agent, source);
+    if (source != "api" && std::find(libraries.begin(), libraries.end(), library) == libraries.end())
+      libraries.push_back(library);
+  };
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name = list.substr(start, comma - start);
+    if (name == "all") {
+      for (const std::string& source : available) add(source);
+    } else if (std::find(available.begin(), available.end(), name) != available.end()) {
+      add(name);
+    } else {
+      std::string names;
+      for (const std::string& source : available) names += (names.empty() ? "" : ", ") + source;
+      *error = "--capture: '" + name + "' is not a capture source of this build (it has: " + names + ", all)";
+      return std::nullopt;
+    }
+    start = comma + 1;
+  }
+  return libraries;
+}
+
 std::vector<std::string> workload_environment(const char* const* base, const std::string& socket,
-                                              const std::string& routing, const std::string& agent) {
+                                              const std::string& routing, std::span<const std::string> libraries) {
   std::vector<std::string> env;
   std::string preload;
   for (const char* const* p = base; p != nullptr && *p != nullptr; ++p) {
@@ -84,15 +130,17 @@ std::vector<std::string> workload_environment(const char* const* base, const std
       env.push_back(entry);
     }
   }
-  // LD_PRELOAD separates entries by ':' or ' '.
-  bool present = false;
-  for (size_t start = 0; start <= preload.size();) {
-    const size_t end = preload.find_first_of(": ", start);
-    if (preload.substr(start, end - start) == agent) present = true;
-    if (end == std::string::npos) break;
-    start = end + 1;
+  for (const std::string& library : libraries) {
+    // LD_PRELOAD separates entries by ':' or ' '.
+    bool present = false;
+    for (size_t start = 0; start <= preload.size();) {
+      const size_t end = preload.find_first_of(": ", start);
+      if (preload.substr(start, end - start) == library) present = true;
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    if (!present) preload = preload.empty() ? library : preload + ":" + library;
   }
-  if (!present) preload = preload.empty() ? agent : preload + ":" + agent;
   env.push_back("LD_PRELOAD=" + preload);
   env.push_back("MOEPROF_SOCKET=" + socket);
   env.push_back("MOEPROF_ROUTING=" + routing);
