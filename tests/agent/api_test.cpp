@@ -433,7 +433,10 @@ TEST_F(ApiTest, AdaptersStayOutOfAllToAllsTheEngineReportsItself) {
   const auto records = of_type(s, RecordType::kAllToAll);
   ASSERT_EQ(records.size(), 3u);
   std::vector<std::pair<uint8_t, int32_t>> seen;
-  for (const auto& r : records) seen.emplace_back(r.as<wire::AllToAll>().source, r.as<wire::AllToAll>().layer);
+  for (const auto& r : records) {
+    const auto a2a = r.as<wire::AllToAll>();
+    seen.push_back({a2a.source, int32_t{a2a.layer}});  // copies: the record is packed
+  }
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::pair<uint8_t, int32_t>>{{uint8_t(wire::Source::kApi), 3},
                                                             {uint8_t(wire::Source::kMpi), -1},
