@@ -2,7 +2,8 @@
 # MPI capture overhead (issue 7): the same all-to-all loop under `moeprof run --capture api`
 # (agent loaded, MPI not interposed) and `--capture all` (libmoeprof_mpi.so interposing and
 # recording every call), alternated 3 times; prints the cost per intercepted call and the
-# slowdown of the loop.
+# slowdown of the loop. One rank measures the cost of a call itself; more ranks on a small
+# machine add what the flusher and the collector take from the ranks' cores.
 # usage: tests/bench/mpi_capture_overhead.sh BUILD_DIR [RANKS] [CALLS]
 set -euo pipefail
 build=$(cd "$1" && pwd)
