@@ -18,7 +18,6 @@ class ExpertStepsModel : public HeatmapModel {
 
   int value_columns() const override { return columnCount(); }
   double value(int row, int column) const override;
-  QString row_label(int row) const override { return QString::number(row); }
   QString side_text(int row) const override;
   QString side_title() const override { return tr("share"); }
   QString caption() const override;

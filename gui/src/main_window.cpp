@@ -25,6 +25,7 @@
 #include <QVBoxLayout>
 #include <set>
 
+#include "bar_chart_view.h"
 #include "range_slider.h"
 #include "render.h"
 
@@ -32,13 +33,13 @@ namespace moeprof::gui {
 namespace {
 
 constexpr int kMaxRecent = 8;
+const char* const kRecentKey = "recentFiles";
 
 // Whether `report` was built for `selection` (a report still in flight may be of an older one).
 bool report_is_of(const report::Report& report, const LoadSelection& selection) {
   const report::Options o = report_options(selection);
   return report.options.step_begin == o.step_begin && report.options.step_end == o.step_end && report.options.ranks == o.ranks;
 }
-const char* const kRecentKey = "recentFiles";
 
 }  // namespace
 
@@ -55,13 +56,9 @@ MainWindow::MainWindow() {
   tabs_->addTab(build_expert_steps_tab(), tr("Load over time"));
   tabs_->addTab(build_volume_tab(), tr("All-to-all"));
   tabs_->addTab(build_timeline_tab(), tr("Timeline"));
-  auto* comm_chart = new BarChartView;
-  comm_chart->set_model(&comm_);
-  comm_tab_ = build_chart_tab(comm_chart, &comm_);
+  comm_tab_ = build_chart_tab(&comm_);
   tabs_->addTab(comm_tab_, tr("Communication"));
-  auto* placement_chart = new BarChartView;
-  placement_chart->set_model(&placement_);
-  placement_tab_ = build_chart_tab(placement_chart, &placement_);
+  placement_tab_ = build_chart_tab(&placement_);
   tabs_->addTab(placement_tab_, tr("Placement"));
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::load_current_tab);
   setCentralWidget(tabs_);
@@ -213,8 +210,10 @@ QWidget* MainWindow::build_timeline_tab() {
   return tab;
 }
 
-// A chart above the table of its numbers.
-QWidget* MainWindow::build_chart_tab(BarChartView* chart, ChartModel* model) {
+// A chart of `model` above the table of its numbers.
+QWidget* MainWindow::build_chart_tab(ChartModel* model) {
+  auto* chart = new BarChartView;
+  chart->set_model(model);
   auto* table = new QTableView;
   table->setModel(model);
   table->verticalHeader()->hide();
@@ -238,8 +237,7 @@ void MainWindow::on_report(const ReportPtr& report) {
 }
 
 void MainWindow::export_report(const QString& path) {
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  if (suffix != QStringLiteral("json") && suffix != QStringLiteral("md") && suffix != QStringLiteral("html") && suffix != QStringLiteral("pdf")) {
+  if (!report::is_format(QFileInfo(path).suffix().toLower().toStdString())) {
     on_failed(tr("%1: a report is written as .json, .md, .html or .pdf").arg(path));
     Q_EMIT report_exported(path, false);
     return;
@@ -254,22 +252,21 @@ void MainWindow::export_report(const QString& path) {
 }
 
 void MainWindow::write_report(const report::Report& report, const QString& path) {
+  QString error;
   try {
     const std::string bytes = *report::render(report, QFileInfo(path).suffix().toLower().toStdString());
     QSaveFile file(path);  // all or nothing: never half a report
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes.data(), static_cast<qint64>(bytes.size())) != static_cast<qint64>(bytes.size()) ||
-        !file.commit()) {
-      on_failed(tr("%1: cannot write the report (%2)").arg(path, file.errorString()));
-      Q_EMIT report_exported(path, false);
-      return;
-    }
+        !file.commit())
+      error = tr("%1: cannot write the report (%2)").arg(path, file.errorString());
   } catch (const std::runtime_error& e) {
-    on_failed(tr("%1: %2").arg(path, QString::fromUtf8(e.what())));
-    Q_EMIT report_exported(path, false);
-    return;
+    error = tr("%1: %2").arg(path, QString::fromUtf8(e.what()));
   }
-  status_->setText(tr("Report written to %1").arg(path));
-  Q_EMIT report_exported(path, true);
+  if (error.isEmpty())
+    status_->setText(tr("Report written to %1").arg(path));
+  else
+    on_failed(error);
+  Q_EMIT report_exported(path, error.isEmpty());
 }
 
 void MainWindow::show_tab(const QString& title) {
@@ -279,11 +276,11 @@ void MainWindow::show_tab(const QString& title) {
 
 void MainWindow::load_current_tab() {
   if (path_.isEmpty()) return;
-  if (tabs_->currentWidget() == timeline_view_->parentWidget() && timeline_of_ != selection_) {
+  const QWidget* tab = tabs_->currentWidget();
+  if (tab == timeline_view_->parentWidget() && timeline_of_ != selection_) {
     timeline_of_ = selection_;
     loader_.load_timeline(selection_);
   }
-  const QWidget* tab = tabs_->currentWidget();
   if ((tab == comm_tab_ || tab == placement_tab_) && report_of_ != selection_) {
     report_of_ = selection_;
     loader_.load_report(selection_);
@@ -354,14 +351,16 @@ void MainWindow::on_refreshed(const TraceOverview& o) {
   // Keep the selection; a range that reached the last step follows the trace as it grows.
   filling_controls_ = true;
   const bool at_end = step_end_->value() == step_end_->maximum();
-  set_step_bounds(o.steps ? static_cast<int>(o.steps->first) : 0, o.steps ? static_cast<int>(o.steps->second) : 0);
+  set_step_bounds(o);
   if (at_end) step_end_->setValue(step_end_->maximum());
   fill_ranks(o);
   filling_controls_ = false;
   request_load();
 }
 
-void MainWindow::set_step_bounds(int first, int last) {
+// The step controls span the trace's steps (0 to 0 without any).
+void MainWindow::set_step_bounds(const TraceOverview& o) {
+  const int first = o.steps ? static_cast<int>(o.steps->first) : 0, last = o.steps ? static_cast<int>(o.steps->second) : 0;
   for (QSpinBox* s : {step_begin_, step_end_}) s->setRange(first, last);
   steps_->set_range(first, last);
   steps_->set_values(step_begin_->value(), step_end_->value());
@@ -383,7 +382,7 @@ void MainWindow::on_opened(const TraceOverview& o) {
   setWindowTitle(tr("moeprof - %1").arg(QFileInfo(o.path).fileName()));
   remember_recent(o.path);
   filling_controls_ = true;
-  set_step_bounds(o.steps ? static_cast<int>(o.steps->first) : 0, o.steps ? static_cast<int>(o.steps->second) : 0);
+  set_step_bounds(o);
   step_begin_->setValue(step_begin_->minimum());
   step_end_->setValue(step_end_->maximum());
   fill_ranks(o);

@@ -6,7 +6,6 @@
 #include <QMainWindow>
 #include <QString>
 
-#include "bar_chart_view.h"
 #include "chart_model.h"
 #include "expert_steps_model.h"
 #include "heatmap_view.h"
@@ -82,7 +81,7 @@ class MainWindow : public QMainWindow {
   QWidget* build_expert_steps_tab();
   QWidget* build_volume_tab();
   QWidget* build_timeline_tab();
-  QWidget* build_chart_tab(BarChartView* chart, ChartModel* model);
+  QWidget* build_chart_tab(ChartModel* model);
   void on_report(const ReportPtr& report);
   void write_report(const report::Report& report, const QString& path);
   // Loads what the current tab shows and is older than the selection (the heavy queries run
@@ -92,7 +91,7 @@ class MainWindow : public QMainWindow {
   void on_refreshed(const TraceOverview& overview);
   void show_overview(const TraceOverview& overview);
   void fill_ranks(const TraceOverview& overview);
-  void set_step_bounds(int first, int last);
+  void set_step_bounds(const TraceOverview& overview);
   void on_loaded(const LayerLoad& load);
   void on_failed(const QString& message);
   void request_load();

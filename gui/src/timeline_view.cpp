@@ -61,6 +61,28 @@ QString tick_label(double ns, double spacing) {
   return QStringLiteral("%1 %2").arg(ns / unit, 0, 'f', decimals).arg(QString::fromUtf8(name));
 }
 
+// Sub-pixel pieces merged into runs: a piece starting within a pixel of the open run extends
+// it; a flush paints the open run with `paint(x, width)`, at least a pixel wide.
+class PixelRun {
+ public:
+  bool continues(double x0) const { return open_ && x0 <= x1_ + 1; }
+  void extend(double x1) { x1_ = std::max(x1_, x1); }
+  void start(double x0, double x1) {
+    open_ = true;
+    x0_ = x0;
+    x1_ = x1;
+  }
+  template <class Paint>
+  void flush(Paint&& paint) {
+    if (open_) paint(x0_, std::max(1.0, x1_ - x0_));
+    open_ = false;
+  }
+
+ private:
+  bool open_ = false;
+  double x0_ = 0, x1_ = 0;
+};
+
 // First span that may reach `ns`: spans start in order and none is longer than `longest`.
 size_t first_visible(const TimelineLane& lane, double ns) {
   const double from = ns - static_cast<double>(lane.longest_ns);
@@ -208,12 +230,9 @@ void TimelineView::paint_axis(QPainter& p) const {
 // narrower ones merge with whatever touches them into one rectangle.
 void TimelineView::paint_lane(QPainter& p, const TimelineLane& lane, const QRect& where, bool comm) const {
   const double left = where.left(), right = where.right() + 1, top = where.top() + 1, h = where.height() - 1;
-  double run_x0 = 0, run_x1 = -1;
+  PixelRun run;
   QColor run_colour;
-  const auto flush = [&] {
-    if (run_x1 >= run_x0) p.fillRect(QRectF(run_x0, top, std::max(1.0, run_x1 - run_x0), h), run_colour);
-    run_x1 = -1;
-  };
+  const auto paint_run = [&](double x, double w) { p.fillRect(QRectF(x, top, w, h), run_colour); };
   const auto colour_of = [&](const TimelineSpan& s) {
     QColor c = comm ? comm_colour(s.kind) : compute_colour(s.kind);
     if (highlight_ && *highlight_ != s.layer) c.setAlpha(70);
@@ -227,54 +246,49 @@ void TimelineView::paint_lane(QPainter& p, const TimelineLane& lane, const QRect
     const double x1 = std::min(right + 1, x_of(static_cast<double>(s.end_ns)));
     if (x1 < left) continue;
     if (x1 - x0 >= kMinSolidPx) {
-      flush();
+      run.flush(paint_run);
       const QRectF r(x0, top, x1 - x0 - (x1 - x0 > 4 ? 1 : 0), h);  // a pixel gap between wide spans
       p.fillRect(r, colour_of(s));
       if (labels && r.width() > 48) {
         p.setPen(Qt::white);
         const QString text = comm ? QString::fromStdString(cli::phase_name(static_cast<wire::Phase>(s.kind)))
-                                  : s.detail >= 0 ? QString::fromStdString(timeline_->names[static_cast<size_t>(s.detail)])
-                                                  : QString::fromStdString(cli::compute_kind_name(static_cast<wire::ComputeKind>(s.kind)));
+                                  : s.detail >= 0 ? name_of(s) : kind_name(s);
         p.drawText(r.adjusted(3, 0, -2, 0), Qt::AlignVCenter | Qt::AlignLeft,
                    p.fontMetrics().elidedText(QStringLiteral("%1 L%2").arg(text).arg(s.layer), Qt::ElideRight, static_cast<int>(r.width()) - 5));
       }
-    } else if (run_x1 >= run_x0 && x0 <= run_x1 + 1) {
-      run_x1 = std::max(run_x1, x1);
+    } else if (run.continues(x0)) {
+      run.extend(x1);
       if (run_colour.alpha() < 255) run_colour = colour_of(s);  // a highlighted span shows through its run
     } else {
-      flush();
-      run_x0 = x0;
-      run_x1 = x1;
+      run.flush(paint_run);
       run_colour = colour_of(s);
+      run.start(x0, x1);
     }
   }
-  flush();
+  run.flush(paint_run);
 }
 
 // Overlap: a solid strip below the lanes, and a light wash over them, merged to pixels.
 void TimelineView::paint_overlap(QPainter& p, const RankTimeline& rank, const QRect& strip, const QRect& lanes) const {
   QColor wash = kOverlapColour;
   wash.setAlpha(60);
-  double run_x0 = 0, run_x1 = -1;
-  const auto flush = [&] {
-    if (run_x1 < run_x0) return;
-    const double w = std::max(1.0, run_x1 - run_x0);
-    p.fillRect(QRectF(run_x0, strip.top(), w, strip.height()), kOverlapColour);
-    p.fillRect(QRectF(run_x0, lanes.top(), w, lanes.height()), wash);
+  PixelRun run;
+  const auto paint_run = [&](double x, double w) {
+    p.fillRect(QRectF(x, strip.top(), w, strip.height()), kOverlapColour);
+    p.fillRect(QRectF(x, lanes.top(), w, lanes.height()), wash);
   };
   const auto from = std::lower_bound(rank.overlap.begin(), rank.overlap.end(), view_begin_,
                                      [](const analysis::Interval& i, double t) { return static_cast<double>(i.end_ns) < t; });
   for (auto it = from; it != rank.overlap.end() && static_cast<double>(it->start_ns) < view_end_; ++it) {
     const double x0 = x_of(static_cast<double>(it->start_ns)), x1 = x_of(static_cast<double>(it->end_ns));
-    if (run_x1 >= run_x0 && x0 <= run_x1 + 1) {
-      run_x1 = std::max(run_x1, x1);
+    if (run.continues(x0)) {
+      run.extend(x1);
     } else {
-      flush();
-      run_x0 = x0;
-      run_x1 = x1;
+      run.flush(paint_run);
+      run.start(x0, x1);
     }
   }
-  flush();
+  run.flush(paint_run);
 }
 
 // A thin line at each step start, thinned out where steps are closer than a few pixels.
@@ -297,6 +311,14 @@ void TimelineView::paint_steps(QPainter& p, const RankTimeline& rank, const QRec
       last_label = x;
     }
   }
+}
+
+QString TimelineView::name_of(const TimelineSpan& compute) const {
+  return compute.detail >= 0 ? QString::fromStdString(timeline_->names[static_cast<size_t>(compute.detail)]) : QString();
+}
+
+QString TimelineView::kind_name(const TimelineSpan& compute) {
+  return QString::fromStdString(cli::compute_kind_name(static_cast<wire::ComputeKind>(compute.kind)));
 }
 
 const TimelineSpan* TimelineView::span_at(const TimelineLane& lane, double ns, double tolerance_ns) const {
@@ -327,9 +349,7 @@ QString TimelineView::describe(QPoint point) const {
     if (lane_rect(index, Lane::kCompute).contains(point)) {
       const TimelineSpan* s = span_at(rank.compute, ns, tolerance);
       if (!s) return {};
-      const QString name = s->detail >= 0 ? QString::fromStdString(timeline_->names[static_cast<size_t>(s->detail)]) : QString();
-      return where(*s) + tr("%1 (%2): %3").arg(name, QString::fromStdString(cli::compute_kind_name(static_cast<wire::ComputeKind>(s->kind))),
-                                               duration(static_cast<double>(s->end_ns - s->start_ns)));
+      return where(*s) + tr("%1 (%2): %3").arg(name_of(*s), kind_name(*s), duration(static_cast<double>(s->end_ns - s->start_ns)));
     }
     if (lane_rect(index, Lane::kComm).contains(point)) {
       const TimelineSpan* s = span_at(rank.comm, ns, tolerance);

@@ -63,6 +63,9 @@ class TimelineView : public QWidget {
   void paint_lane(class QPainter& p, const TimelineLane& lane, const QRect& where, bool comm) const;
   void paint_overlap(class QPainter& p, const RankTimeline& rank, const QRect& strip, const QRect& lanes) const;
   void paint_steps(class QPainter& p, const RankTimeline& rank, const QRect& block) const;
+  // A compute span's name (empty when unnamed) and kind.
+  QString name_of(const TimelineSpan& compute) const;
+  static QString kind_name(const TimelineSpan& compute);
   const TimelineSpan* span_at(const TimelineLane& lane, double ns, double tolerance_ns) const;
 
   TimelinePtr timeline_;

@@ -117,10 +117,9 @@ int main(int argc, char** argv) {
   char* w_out = calloc((size_t)n * 4, sizeof(double));
   char* w_in = calloc((size_t)n * 4, sizeof(double));
   MPI_Alltoallw(w_out, w_send, w_sdispl, types, w_in, w_recv, w_rdispl, types, MPI_COMM_WORLD);
-  for (int p = 0; p < n; ++p) {
-    int global = p;
+  for (int p = 0; p < n; ++p) { /* MPI_COMM_WORLD: peer p is world rank p */
     long long bytes = 4LL * ((world_rank + p) % 2 ? (int)sizeof(double) : (int)sizeof(int));
-    fprintf(truth, "%d,%d,%lld,%lld\n", world_rank, global, bytes, bytes);
+    fprintf(truth, "%d,%d,%lld,%lld\n", world_rank, p, bytes, bytes);
   }
 
   /* 6. In-place Alltoall of 7 ints: it sends what it receives. */

@@ -34,7 +34,7 @@ int report_command(Args args, const Io& io) {
   const ParsedArgs parsed = parse_args("report", kSpecs, args);
   if (print_help_if_asked(parsed, "report", io)) return kExitOk;
   const std::string format = parsed.value("format").value_or("json");
-  if (format != "json" && format != "md" && format != "html" && format != "pdf")
+  if (!report::is_format(format))
     throw UsageError("report", "--format must be json, md, html or pdf, not '" + format + "'");
   const std::optional<std::string> output = parsed.value("output");
   if (!output || output->empty()) throw UsageError("report", "missing -o FILE ('-' for stdout)");

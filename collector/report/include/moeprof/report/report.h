@@ -98,5 +98,7 @@ std::string render_pdf(const Report& report);
 // The report in `format` ("json", "md", "html" or "pdf"); nullopt for another format. What
 // `moeprof report --format` and the viewer's report export write.
 std::optional<std::string> render(const Report& report, std::string_view format);
+// Whether render() knows `format` (checked before a report is built).
+bool is_format(std::string_view format);
 
 }  // namespace moeprof::report
