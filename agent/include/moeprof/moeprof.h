@@ -1,4 +1,5 @@
-/* moeprof agent C ABI, version 2 (2 added moeprof_source_all_to_all_begin).
+/* moeprof agent C ABI, version 3 (2 added moeprof_source_all_to_all_begin; 3 the whole-event
+ * records of capture adapters: moeprof_now_ns ... moeprof_record_gpu_kernel).
  *
  * Engines report MoE events through these calls; the agent (libmoeprof_agent.so) buffers them
  * in per-thread lock-free rings and a flusher thread streams them to the collector started by
@@ -19,7 +20,7 @@
 extern "C" {
 #endif
 
-#define MOEPROF_API_VERSION 2
+#define MOEPROF_API_VERSION 3
 
 #if defined(MOEPROF_BUILDING_AGENT)
 #define MOEPROF_EXPORT __attribute__((visibility("default")))
@@ -156,6 +157,100 @@ MOEPROF_EXPORT void moeprof_compute_end(moeprof_span span);
 
 /* An instant event; the name is copied (at most 255 bytes are kept). */
 MOEPROF_EXPORT void moeprof_marker(const char* name);
+
+/* ---- Whole events from capture adapters (API version 3) ---------------------------------
+ * Adapters that see an event only once it is over (NVTX ranges, NCCL's profiler events,
+ * CUPTI activity records) report it whole, with times they took from moeprof_now_ns() (or
+ * converted to its clock). Each call copies what it needs; strings longer than the limits
+ * below are cut; a struct shorter than its fields up to `source` is ignored. */
+
+/* CLOCK_MONOTONIC nanoseconds: the clock of every time in the trace. */
+MOEPROF_EXPORT int64_t moeprof_now_ns(void);
+/* The step moeprof_step_begin last set (0 before the first). */
+MOEPROF_EXPORT int64_t moeprof_current_step(void);
+/* 1 while the calling thread is inside an all-to-all the engine reports itself
+ * (moeprof_all_to_all_begin .. _end): an adapter that sees the same transfer stays out. */
+MOEPROF_EXPORT int moeprof_in_engine_all_to_all(void);
+
+/* A `step` field's value meaning "the step current when the record call is made". */
+#define MOEPROF_STEP_CURRENT INT64_MIN
+#define MOEPROF_MAX_NAME_BYTES 1023u     /* names and domains kept per record */
+#define MOEPROF_MAX_PAYLOAD_BYTES 8191u  /* payload text kept per range */
+
+typedef struct moeprof_all_to_all_event {
+  uint32_t struct_size;        /* sizeof(moeprof_all_to_all_event) */
+  int32_t source;              /* moeprof_source; not MOEPROF_SOURCE_API */
+  int64_t start_ns;            /* moeprof_now_ns() clock */
+  int64_t end_ns;
+  int64_t step;                /* or MOEPROF_STEP_CURRENT */
+  int32_t layer;               /* -1: unknown */
+  int32_t phase;               /* moeprof_phase */
+  uint32_t tid;                /* thread that issued it; 0: the calling thread */
+  uint32_t reserved;
+  const moeprof_peer_bytes* bytes; /* may be NULL (no peers known) */
+} moeprof_all_to_all_event;
+
+MOEPROF_EXPORT void moeprof_record_all_to_all(const moeprof_all_to_all_event* event);
+
+typedef struct moeprof_compute_event {
+  uint32_t struct_size;        /* sizeof(moeprof_compute_event) */
+  int32_t source;              /* moeprof_source */
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t step;                /* or MOEPROF_STEP_CURRENT */
+  int32_t layer;               /* -1: unknown */
+  int32_t kind;                /* moeprof_compute_kind */
+  uint32_t tid;                /* 0: the calling thread */
+  uint32_t reserved;
+  const char* name;            /* may be NULL */
+} moeprof_compute_event;
+
+MOEPROF_EXPORT void moeprof_record_compute(const moeprof_compute_event* event);
+
+typedef enum moeprof_range_kind {
+  MOEPROF_RANGE_PUSH_POP = 0,  /* nested on one thread (nvtxRangePush/Pop) */
+  MOEPROF_RANGE_START_END = 1, /* may end on another thread (nvtxRangeStart/End) */
+  MOEPROF_RANGE_MARK = 2       /* an instant: end_ns == start_ns (nvtxMark) */
+} moeprof_range_kind;
+
+/* A generic annotated range or instant (NVTX), kept as it is in the trace's range table. */
+typedef struct moeprof_range {
+  uint32_t struct_size;        /* sizeof(moeprof_range) */
+  int32_t source;              /* moeprof_source */
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t step;                /* or MOEPROF_STEP_CURRENT */
+  uint32_t tid;                /* thread that opened it; 0: the calling thread */
+  int32_t kind;                /* moeprof_range_kind */
+  uint32_t category;           /* 0: none */
+  uint32_t color;              /* 0xAARRGGBB; 0: none */
+  const char* domain;          /* NULL or "": the default domain */
+  const char* name;            /* may be NULL */
+  const char* payload;         /* NULL, or the payload as JSON text (a number, a string, an object) */
+} moeprof_range;
+
+MOEPROF_EXPORT void moeprof_record_range(const moeprof_range* range);
+
+/* One GPU kernel execution (CUPTI kernel activity). */
+typedef struct moeprof_gpu_kernel {
+  uint32_t struct_size;        /* sizeof(moeprof_gpu_kernel) */
+  uint32_t device;
+  int64_t start_ns;            /* on the moeprof_now_ns() clock */
+  int64_t end_ns;
+  int64_t step;                /* step of its launch, or MOEPROF_STEP_CURRENT */
+  int64_t launch_ns;           /* start of the runtime/driver call that launched it; 0: unknown */
+  uint32_t launch_tid;         /* that call's thread; 0: unknown */
+  uint32_t stream;
+  uint32_t correlation_id;     /* CUPTI's: the same number as that call's */
+  int32_t layer;               /* -1: unknown */
+  int32_t compute_kind;        /* moeprof_compute_kind it counts as; -1: none. A kernel with a
+                                  kind is also a compute span (source cupti) of its layer */
+  uint32_t grid[3];
+  uint32_t block[3];
+  const char* name;            /* may be NULL */
+} moeprof_gpu_kernel;
+
+MOEPROF_EXPORT void moeprof_record_gpu_kernel(const moeprof_gpu_kernel* kernel);
 
 typedef struct moeprof_stats {
   uint32_t struct_size;        /* sizeof(moeprof_stats) */
