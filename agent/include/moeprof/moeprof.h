@@ -1,5 +1,5 @@
 /* moeprof agent C ABI, version 3 (2 added moeprof_source_all_to_all_begin; 3 the whole-event
- * records of capture adapters: moeprof_now_ns ... moeprof_record_gpu_kernel).
+ * records of capture adapters: moeprof_now_ns ... moeprof_count_drops).
  *
  * Engines report MoE events through these calls; the agent (libmoeprof_agent.so) buffers them
  * in per-thread lock-free rings and a flusher thread streams them to the collector started by
@@ -251,6 +251,18 @@ typedef struct moeprof_gpu_kernel {
 } moeprof_gpu_kernel;
 
 MOEPROF_EXPORT void moeprof_record_gpu_kernel(const moeprof_gpu_kernel* kernel);
+
+/* moeprof_expert_counts and moeprof_router_decisions as seen by a capture adapter (an NVTX
+ * payload in the moeprof domain, say): the same records, counted under `source`. */
+MOEPROF_EXPORT void moeprof_source_expert_counts(moeprof_source source, int32_t layer, uint32_t num_experts,
+                                                 const uint32_t* counts);
+MOEPROF_EXPORT void moeprof_source_router_decisions(moeprof_source source, int32_t layer, uint32_t token_offset,
+                                                    uint32_t num_tokens, uint32_t top_k, const int32_t* expert_ids,
+                                                    const float* gate_weights);
+
+/* Events an adapter had to drop itself (its own fixed pool was full): counted in the trace's
+ * drops under `source`, so that loss is never silent. */
+MOEPROF_EXPORT void moeprof_count_drops(moeprof_source source, uint64_t count);
 
 typedef struct moeprof_stats {
   uint32_t struct_size;        /* sizeof(moeprof_stats) */
