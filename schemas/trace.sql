@@ -1,4 +1,4 @@
--- moeprof trace schema, version 3. The one source of truth: embedded into every binary at
+-- moeprof trace schema, version 4. The one source of truth: embedded into every binary at
 -- build time, executed by the store writer, checked by the reader (PRAGMA user_version).
 -- Times are int64 nanoseconds on the recording host's CLOCK_MONOTONIC unless named *_realtime_ns.
 -- Enumerations stored as integers are those of schemas/include/moeprof/wire/records.h
@@ -6,7 +6,7 @@
 -- 3 attention, 4 other; source: 0 api, 1 mpi, 2 nccl, 3 nvtx, 4 cupti, 5 python, 6 agent).
 -- Tables only grow: new columns and tables come with a new user_version.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- Identifies the file as a moeprof trace: format = 'moeprof-trace'. Also (version 3, written
 -- as events arrive) 'capture_sources': a bit mask, bit s set when an event of source s (the
@@ -174,7 +174,11 @@ CREATE TABLE marker (
 );
 CREATE INDEX marker_by_time ON marker (rank, ts_ns);
 
--- Generic ranges (NVTX push/pop and start/end).
+-- Generic annotated ranges and instants from capture sources (NVTX push/pop, start/end and
+-- marks; NCCL collectives). Version 4 added step, kind and payload (no moeprof before it
+-- wrote rows here). kind: 0 push/pop, 1 start/end, 2 mark (an instant: end_ns = start_ns).
+-- tid: the thread that opened it. domain_id NULL: the default domain. payload: the event's
+-- payload as JSON text (NVTX scalar and schema-described payloads), NULL when it had none.
 CREATE TABLE range (
   rank      INTEGER NOT NULL,
   tid       INTEGER NOT NULL,
@@ -184,11 +188,18 @@ CREATE TABLE range (
   domain_id INTEGER REFERENCES string (id),
   name_id   INTEGER NOT NULL REFERENCES string (id),
   category  INTEGER NOT NULL,
-  color     INTEGER NOT NULL
+  color     INTEGER NOT NULL,   -- 0xAARRGGBB, 0: none
+  step      INTEGER NOT NULL,
+  kind      INTEGER NOT NULL,
+  payload   TEXT
 );
 CREATE INDEX range_by_time ON range (rank, start_ns);
 
--- GPU kernel executions (CUPTI).
+-- GPU kernel executions (CUPTI). Version 4 added step (of the launch), the launching call
+-- (launch_ns, launch_tid: 0 when unknown; correlation_id is that call's CUPTI correlation
+-- id, so a kernel joins the ranges open on launch_tid at launch_ns), layer and
+-- compute_kind (the compute kind its name was classified as, -1: none; a classified kernel
+-- is also a compute span of source cupti).
 CREATE TABLE gpu_kernel (
   rank           INTEGER NOT NULL,
   device         INTEGER NOT NULL,
@@ -198,7 +209,12 @@ CREATE TABLE gpu_kernel (
   end_ns         INTEGER NOT NULL,
   name_id        INTEGER NOT NULL REFERENCES string (id),
   grid_x INTEGER NOT NULL, grid_y INTEGER NOT NULL, grid_z INTEGER NOT NULL,
-  block_x INTEGER NOT NULL, block_y INTEGER NOT NULL, block_z INTEGER NOT NULL
+  block_x INTEGER NOT NULL, block_y INTEGER NOT NULL, block_z INTEGER NOT NULL,
+  step           INTEGER NOT NULL,
+  launch_ns      INTEGER NOT NULL,
+  launch_tid     INTEGER NOT NULL,
+  layer          INTEGER NOT NULL,
+  compute_kind   INTEGER NOT NULL
 );
 CREATE INDEX gpu_kernel_by_time ON gpu_kernel (rank, start_ns);
 
@@ -207,9 +223,21 @@ CREATE TABLE drops (
   process_id INTEGER NOT NULL,
   rank       INTEGER NOT NULL,
   source     INTEGER NOT NULL,
-  reason     INTEGER NOT NULL,   -- 0 ring full, 1 no ring, 2 too large, 3 send failed
+  reason     INTEGER NOT NULL,   -- 0 ring full, 1 no ring, 2 too large, 3 send failed,
+                                 -- 4 bad frame (collector), 5 adapter pool full
   count      INTEGER NOT NULL,
   PRIMARY KEY (process_id, source, reason)
+) WITHOUT ROWID;
+
+-- (Version 4.) Records each process's agent delivered per capture source (every record that
+-- went through its rings: steps, counts, routing, spans, ranges, kernels, markers), so that
+-- with `drops` a trace says per source what was seen and what was lost.
+CREATE TABLE recorded (
+  process_id INTEGER NOT NULL,
+  rank       INTEGER NOT NULL,
+  source     INTEGER NOT NULL,
+  count      INTEGER NOT NULL,
+  PRIMARY KEY (process_id, source)
 ) WITHOUT ROWID;
 
 -- Summaries (version 3): what the analysis needs of each window of W consecutive steps

@@ -10,8 +10,8 @@
 namespace moeprof::agent {
 
 inline constexpr int kSourceCount = static_cast<int>(wire::Source::kAgent) + 1;
-// The reasons an agent can drop for (kBadFrame is the collector's).
-inline constexpr int kReasonCount = static_cast<int>(wire::DropReason::kSendFailed) + 1;
+// The reasons an agent can drop for (kBadFrame, the collector's, is never counted here).
+inline constexpr int kReasonCount = static_cast<int>(wire::DropReason::kAdapterFull) + 1;
 
 class DropCounters {
  public:

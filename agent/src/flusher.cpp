@@ -109,6 +109,7 @@ void Flusher::flush_once(bool goodbye) {
   if (open_later_) open_when_needed(ring_count);
 
   frame_.begin(sequence_);
+  recorded_appended_ = false;
   if (connection_.is_open()) metadata_->append_changes(frame_);
   for (uint32_t i = 0; i < ring_count; ++i) {
     if (limits_[i] == 0 && !retired_[i]) continue;
@@ -125,6 +126,7 @@ void Flusher::flush_once(bool goodbye) {
   }
   append_drops();
   if (goodbye) {
+    append_recorded();  // before Goodbye, which ends the stream
     wire::Goodbye record{};
     record.tag = static_cast<uint8_t>(wire::RecordType::kGoodbye);
     record.ts_ns = clock_.to_ns(now_ticks());
@@ -163,7 +165,23 @@ void Flusher::append_drops() {
   }
 }
 
+// Each frame says how many of its records came from each source, so a frame that is lost
+// takes its counts with it and the trace's recorded counts stay exact. Once per frame.
+void Flusher::append_recorded() {
+  if (recorded_appended_) return;
+  recorded_appended_ = true;
+  for (int s = 0; s < kSourceCount; ++s) {
+    if (frame_records_by_source_[s] == 0) continue;
+    wire::Recorded record{};
+    record.tag = static_cast<uint8_t>(wire::RecordType::kRecorded);
+    record.source = static_cast<uint8_t>(s);
+    record.count = frame_records_by_source_[s];
+    frame_.append(record);
+  }
+}
+
 void Flusher::send_frame() {
+  append_recorded();
   std::string error;
   if (connection_.is_open() && connection_.send(frame_.finish(), &error)) {
     frames_sent_.fetch_add(1, std::memory_order_relaxed);
@@ -178,6 +196,7 @@ void Flusher::send_frame() {
         g_drops.add(static_cast<wire::Source>(s), wire::DropReason::kSendFailed, frame_records_by_source_[s]);
   }
   for (auto& n : frame_records_by_source_) n = 0;
+  recorded_appended_ = false;
   frame_.begin(sequence_);
 }
 

@@ -61,6 +61,7 @@ class Flusher {
   // With open_later_: opens the stream once a ring holds records or something was dropped.
   void open_when_needed(uint32_t ring_count);
   void append_drops();
+  void append_recorded();
   void send_frame();
 
   RingPool* const pool_;
@@ -86,6 +87,7 @@ class Flusher {
   // Flusher thread only.
   wire::FrameWriter frame_;
   uint64_t frame_records_by_source_[kSourceCount] = {};
+  bool recorded_appended_ = false;  // the frame being built holds its Recorded records
   Transcoder transcoder_;
   std::vector<uint64_t> limits_;
   std::vector<uint8_t> retired_;

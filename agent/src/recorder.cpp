@@ -123,8 +123,6 @@ inline void put(uint8_t* at, Fields... fields) {
   new (at) T{fields...};
 }
 
-inline int64_t current_step() { return g_hot.step.load(std::memory_order_relaxed); }
-
 // Writes `values` in the narrowest width that holds them all exactly (1, 2 or 4 bytes) and
 // returns it. Expert ids come here as uint32_t: a negative one is >= 2^31 and keeps 4 bytes.
 // A too-wide array costs little: the kernels give up at its first too-wide block.
@@ -219,6 +217,28 @@ void record_marker(const char* name, size_t name_size, wire::Source source) {
     put<RingMarker>(body, ticks, current_step(), t_slot.tid, static_cast<uint32_t>(name_size));
     std::memcpy(body + sizeof(RingMarker), name, name_size);
   });
+}
+
+void record_wire(wire::Source source, wire::ByteSpan fixed, std::initializer_list<wire::ByteSpan> var) {
+  if (!recording()) return;
+  uint64_t size = fixed.size();
+  for (const wire::ByteSpan piece : var) size += piece.size();
+  emit(source, kRingWireRecord, sizeof(RingWireRecord) + size, [&](uint8_t* body) {
+    put<RingWireRecord>(body, static_cast<uint32_t>(size), uint32_t{0});
+    uint8_t* at = body + sizeof(RingWireRecord);
+    std::memcpy(at, fixed.data(), fixed.size());
+    at += fixed.size();
+    for (const wire::ByteSpan piece : var) {
+      if (!piece.empty()) std::memcpy(at, piece.data(), piece.size());
+      at += piece.size();
+    }
+  });
+}
+
+uint32_t thread_id() {
+  ThreadSlot& t = t_slot;
+  if (t.tid == 0) t.tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  return t.tid;
 }
 
 void forget_thread_ring_after_fork() { t_slot = ThreadSlot{}; }

@@ -8,6 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <initializer_list>
+
+#include "hot_state.h"
+#include "moeprof/wire/codec.h"
 #include "moeprof/wire/records.h"
 #include "ring_records.h"
 
@@ -33,6 +37,14 @@ void record_all_to_all(int64_t start_ticks, int32_t layer, wire::Phase phase, co
                        wire::Source source);
 void record_compute_span(int64_t start_ticks, int32_t layer, wire::ComputeKind kind, wire::Source source);
 void record_marker(const char* name, size_t name_size, wire::Source source);
+// A whole wire record: `fixed` (its var_size already set) followed by the `var` pieces. The
+// caller took the times (nanoseconds); the flusher sends the bytes as they are.
+void record_wire(wire::Source source, wire::ByteSpan fixed, std::initializer_list<wire::ByteSpan> var);
+
+// The calling thread's kernel thread id (cached per thread).
+uint32_t thread_id();
+// The step moeprof_step_begin last set.
+inline int64_t current_step() { return g_hot.step.load(std::memory_order_relaxed); }
 
 // Whether router decisions of the current step are recorded (routing mode and step).
 bool routing_wanted();

@@ -19,6 +19,7 @@ enum RingKind : uint8_t {
   kRingComputeSpan = 6,
   kRingMarker = 7,
   kRingExpertDrops = 8,  // RingExpertCounts layout
+  kRingWireRecord = 9,   // RingWireRecord: a whole wire record built by the caller
 };
 
 struct RingStep {
@@ -83,6 +84,14 @@ struct RingMarker {
   int64_t step;
   uint32_t tid;
   uint32_t name_size;
+};
+
+// Followed by `size` bytes: one complete wire record (fixed part, then its variable part),
+// times already CLOCK_MONOTONIC nanoseconds. Adapters that report whole events (moeprof.h,
+// API version 3) take their own times, so there is nothing left for the flusher to convert.
+struct RingWireRecord {
+  uint32_t size;
+  uint32_t reserved;
 };
 
 static_assert(sizeof(RingExpertCounts) % 8 == 0 && sizeof(RingRouterDecisions) % 8 == 0 &&

@@ -130,6 +130,14 @@ void Transcoder::append(const RingRecordHeader& header, const uint8_t* body, con
       frame.append(out, wire::ByteSpan(body + sizeof in, in.name_size));
       break;
     }
+    case kRingWireRecord: {
+      const auto in = read<RingWireRecord>(body);
+      const uint8_t* record = body + sizeof in;
+      const size_t fixed_size = record[0] < wire::kRecordTypeCount ? wire::kRecordFixedSize[record[0]] : 0;
+      if (fixed_size == 0 || fixed_size > in.size) break;  // api.cpp builds only known records
+      frame.append_raw(record, fixed_size, wire::ByteSpan(record + fixed_size, in.size - fixed_size));
+      break;
+    }
     default:
       break;  // the hot path writes no other kinds
   }

@@ -105,7 +105,7 @@ TEST_F(ApiTest, EveryRecordArrivesExactlyAsRecorded) {
 
   EXPECT_EQ(stats().records_written, 8u);
   const Stream s = finish();
-  ASSERT_EQ(s.records.size(), 1 + 2 + 8 + 1u);  // Hello, metadata, events, Goodbye
+  ASSERT_EQ(s.records.size(), 1 + 2 + 8 + 1 + 1u);  // Hello, metadata, events, Recorded, Goodbye
 
   const auto hello = s.records[0].as<wire::Hello>();
   EXPECT_EQ(+hello.pid, static_cast<uint32_t>(getpid()));
@@ -207,6 +207,11 @@ TEST_F(ApiTest, EveryRecordArrivesExactlyAsRecorded) {
   ASSERT_EQ(s.records[10].type, RecordType::kStepEnd);
   EXPECT_EQ(+s.records[10].as<wire::StepMark>().ts_ns, 2400);
   EXPECT_EQ(+s.records[10].as<wire::StepMark>().step, 7);
+
+  // The frame says how many of its records each source delivered: the 8 events, all api.
+  ASSERT_EQ(s.records[11].type, RecordType::kRecorded);
+  EXPECT_EQ(+s.records[11].as<wire::Recorded>().source, static_cast<uint8_t>(wire::Source::kApi));
+  EXPECT_EQ(+s.records[11].as<wire::Recorded>().count, 8u);
   EXPECT_EQ(s.count(RecordType::kDrops), 0u);
 }
 

@@ -88,7 +88,7 @@ TEST(CollectorDies, TheWorkloadGoesOnAndWhatCannotBeSentIsCounted) {
   ASSERT_EQ(start_agent(collector), MOEPROF_OK);
   for (int i = 0; i < 100; ++i) moeprof_marker("before");
   moeprof_flush();
-  ASSERT_TRUE(collector.wait_for([](const auto& s) { return s.size() == 1 && s[0].records.size() == 101; }));
+  ASSERT_TRUE(collector.wait_for([](const auto& s) { return s.size() == 1 && s[0].records.size() == 102; }));  // Hello, markers, Recorded
   collector.kill();
   for (int i = 0; i < 50; ++i) moeprof_marker("after");
   moeprof_flush();

@@ -15,5 +15,5 @@ TEST(EmbeddedSchema, IsTraceSqlVerbatim) {
   std::stringstream file;
   file << in.rdbuf();
   EXPECT_EQ(moeprof::schemas::kTraceSql, file.str());
-  EXPECT_NE(moeprof::schemas::kTraceSql.find("PRAGMA user_version = 3;"), std::string_view::npos);
+  EXPECT_NE(moeprof::schemas::kTraceSql.find("PRAGMA user_version = 4;"), std::string_view::npos);
 }

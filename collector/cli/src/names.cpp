@@ -26,7 +26,7 @@ std::string source_name(wire::Source source) {
 }
 
 std::string drop_reason_name(wire::DropReason reason) {
-  static const char* const kNames[] = {"ring_full", "no_ring", "too_large", "send_failed", "bad_frame"};
+  static const char* const kNames[] = {"ring_full", "no_ring", "too_large", "send_failed", "bad_frame", "adapter_full"};
   return name_of(kNames, static_cast<uint8_t>(reason));
 }
 

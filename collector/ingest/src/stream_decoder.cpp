@@ -136,6 +136,13 @@ bool StreamDecoder::apply(const RecordView& record) {
     case RecordType::kDrops:
       apply_drops(record);
       return true;
+    case RecordType::kRange:
+      return apply_range(record);
+    case RecordType::kGpuKernel:
+      return apply_gpu_kernel(record);
+    case RecordType::kRecorded:
+      apply_recorded(record);
+      return true;
     case RecordType::kGoodbye: {
       const auto bye = record.as<wire::Goodbye>();
       process_.clean_exit = true;
@@ -303,6 +310,75 @@ void StreamDecoder::apply_drops(const RecordView& record) {
   drops.count = d.count;
   context_.writer.add_drops(drops);
   context_.totals.agent_dropped += d.count;
+}
+
+bool StreamDecoder::apply_range(const RecordView& record) {
+  const auto r = record.as<wire::Range>();
+  if (size_t{r.domain_size} + r.name_size > record.var.size())
+    return fail("a range's domain and name overrun its record");
+  if (r.kind > static_cast<uint8_t>(wire::RangeKind::kMark))
+    return fail("a range has unknown kind " + std::to_string(r.kind));
+  saw_time(r.end_ns);
+  store::Range range;
+  range.rank = process_.rank;
+  range.tid = r.tid;
+  range.start_ns = r.start_ns;
+  range.end_ns = r.end_ns;
+  range.source = static_cast<wire::Source>(r.source);
+  range.step = r.step;
+  range.kind = static_cast<wire::RangeKind>(r.kind);
+  range.category = r.category;
+  range.color = r.color;
+  range.domain = as_string(record.var.first(r.domain_size));
+  range.name = as_string(record.var.subspan(r.domain_size, r.name_size));
+  range.payload = as_string(record.var.subspan(size_t{r.domain_size} + r.name_size));
+  context_.writer.add_range(range);
+  return true;
+}
+
+bool StreamDecoder::apply_gpu_kernel(const RecordView& record) {
+  const auto k = record.as<wire::GpuKernel>();
+  if (k.compute_kind != wire::kNoComputeKind &&
+      (k.compute_kind < 0 || k.compute_kind > static_cast<int8_t>(wire::ComputeKind::kOther)))
+    return fail("a GPU kernel has unknown compute kind " + std::to_string(k.compute_kind));
+  saw_time(k.end_ns);
+  store::GpuKernel kernel;
+  kernel.rank = process_.rank;
+  kernel.device = k.device;
+  kernel.stream = k.stream;
+  kernel.correlation_id = k.correlation_id;
+  kernel.start_ns = k.start_ns;
+  kernel.end_ns = k.end_ns;
+  kernel.name = as_string(record.var);
+  for (int i = 0; i < 3; ++i) {
+    kernel.grid[i] = k.grid[i];
+    kernel.block[i] = k.block[i];
+  }
+  kernel.step = k.step;
+  kernel.launch_ns = k.launch_ns;
+  kernel.launch_tid = k.launch_tid;
+  kernel.layer = k.layer;
+  kernel.compute_kind = k.compute_kind;
+  context_.writer.add_gpu_kernel(kernel);
+  if (k.compute_kind == wire::kNoComputeKind) return true;
+  // A kernel classified as MoE compute is the GPU-side compute span the overlap analysis
+  // measures all-to-alls against (moeprof.h); its lane is the thread that launched it.
+  span_.rank = process_.rank;
+  span_.step = k.step;
+  span_.layer = k.layer;
+  span_.kind = static_cast<wire::ComputeKind>(k.compute_kind);
+  span_.source = wire::Source::kCupti;
+  span_.tid = k.launch_tid;
+  span_.start_ns = k.start_ns;
+  span_.end_ns = k.end_ns;
+  span_.name = kernel.name;
+  context_.writer.add_compute_span(span_);
+  return true;
+}
+
+void StreamDecoder::apply_recorded(const RecordView& record) {
+  const auto r = record.as<wire::Recorded>();
+  context_.writer.add_recorded(store::RecordedCount{process_.id, process_.rank, static_cast<wire::Source>(r.source), r.count});
 }
 
 void StreamDecoder::store_step(int64_t step, const PendingStep& pending) {

@@ -138,6 +138,9 @@ std::string truncation(const std::string& path, int64_t file_size) {
 // Schema 2 lacks the summary table (added in 3); it reads like 3 without summaries.
 constexpr int kOldestReadableVersion = 2;
 constexpr int kFirstVersionWithSummaries = 3;
+// Ranges and GPU kernels got their present columns and the recorded table came in 4; no
+// moeprof wrote range or kernel rows before.
+constexpr int kFirstVersionWithCaptureSources = 4;
 
 // ---- Impl ---------------------------------------------------------------------------------
 
@@ -607,11 +610,12 @@ std::vector<Marker> Reader::markers(const Filter& filter) const {
 
 std::vector<Range> Reader::ranges(const Filter& filter) const {
   std::vector<Range> out;
+  if (impl_->version < kFirstVersionWithCaptureSources) return out;
   const Query q = filtered(*impl_,
                            "SELECT r.rank, r.tid, r.start_ns, r.end_ns, r.source, d.value, n.value, r.category,"
-                           " r.color FROM range r LEFT JOIN string d ON d.id = r.domain_id"
+                           " r.color, r.step, r.kind, r.payload FROM range r LEFT JOIN string d ON d.id = r.domain_id"
                            " LEFT JOIN string n ON n.id = r.name_id",
-                           filter, Columns{"r.rank", nullptr, nullptr, "r.start_ns", "r.end_ns", "range", true},
+                           filter, Columns{"r.rank", "r.step", nullptr, "r.start_ns", "r.end_ns", "range", true},
                            "r.rank, r.start_ns, r.rowid");
   run_query(*impl_, q, "range", [&](sqlite3_stmt* s) {
     Range& r = out.emplace_back();
@@ -624,17 +628,22 @@ std::vector<Range> Reader::ranges(const Filter& filter) const {
     r.name = column_text(s, 6);
     r.category = static_cast<uint32_t>(sqlite3_column_int64(s, 7));
     r.color = static_cast<uint32_t>(sqlite3_column_int64(s, 8));
+    r.step = sqlite3_column_int64(s, 9);
+    r.kind = static_cast<wire::RangeKind>(sqlite3_column_int(s, 10));
+    r.payload = column_text(s, 11);
   });
   return out;
 }
 
 std::vector<GpuKernel> Reader::gpu_kernels(const Filter& filter) const {
   std::vector<GpuKernel> out;
+  if (impl_->version < kFirstVersionWithCaptureSources) return out;
   const Query q = filtered(*impl_,
                            "SELECT k.rank, k.device, k.stream, k.correlation_id, k.start_ns, k.end_ns, s.value,"
-                           " k.grid_x, k.grid_y, k.grid_z, k.block_x, k.block_y, k.block_z"
+                           " k.grid_x, k.grid_y, k.grid_z, k.block_x, k.block_y, k.block_z, k.step, k.launch_ns,"
+                           " k.launch_tid, k.layer, k.compute_kind"
                            " FROM gpu_kernel k LEFT JOIN string s ON s.id = k.name_id",
-                           filter, Columns{"k.rank", nullptr, nullptr, "k.start_ns", "k.end_ns", "gpu_kernel", true},
+                           filter, Columns{"k.rank", "k.step", "k.layer", "k.start_ns", "k.end_ns", "gpu_kernel", true},
                            "k.rank, k.start_ns, k.rowid");
   run_query(*impl_, q, "gpu_kernel", [&](sqlite3_stmt* s) {
     GpuKernel& k = out.emplace_back();
@@ -649,6 +658,11 @@ std::vector<GpuKernel> Reader::gpu_kernels(const Filter& filter) const {
       k.grid[i] = static_cast<uint32_t>(sqlite3_column_int64(s, 7 + i));
       k.block[i] = static_cast<uint32_t>(sqlite3_column_int64(s, 10 + i));
     }
+    k.step = sqlite3_column_int64(s, 13);
+    k.launch_ns = sqlite3_column_int64(s, 14);
+    k.launch_tid = static_cast<uint32_t>(sqlite3_column_int64(s, 15));
+    k.layer = sqlite3_column_int(s, 16);
+    k.compute_kind = sqlite3_column_int(s, 17);
   });
   return out;
 }
@@ -702,6 +716,18 @@ std::vector<DropCount> Reader::drops() const {
                             static_cast<wire::Source>(sqlite3_column_int(s, 2)),
                             static_cast<wire::DropReason>(sqlite3_column_int(s, 3)),
                             static_cast<uint64_t>(sqlite3_column_int64(s, 4))});
+  });
+  return out;
+}
+
+std::optional<std::vector<RecordedCount>> Reader::recorded() const {
+  if (impl_->version < kFirstVersionWithCaptureSources) return std::nullopt;
+  std::vector<RecordedCount> out;
+  Query q{"SELECT process_id, rank, source, count FROM recorded ORDER BY process_id, source"};
+  run_query(*impl_, q, "recorded", [&](sqlite3_stmt* s) {
+    out.push_back(RecordedCount{sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                                static_cast<wire::Source>(sqlite3_column_int(s, 2)),
+                                static_cast<uint64_t>(sqlite3_column_int64(s, 3))});
   });
   return out;
 }

@@ -50,6 +50,7 @@ enum StatementId : int {
   kInsertRange,
   kInsertGpuKernel,
   kAddDrops,
+  kAddRecorded,
   kInsertString,
   kSetMeta,
   kInsertSummary,
@@ -80,12 +81,15 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT INTO compute_span (rank, start_ns, end_ns, step_min, step_max, entries, spans)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO marker (rank, step, tid, ts_ns, source, name_id) VALUES (?, ?, ?, ?, ?, ?)",
-    "INSERT INTO range (rank, tid, start_ns, end_ns, source, domain_id, name_id, category, color)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO gpu_kernel (rank, device, stream, correlation_id, start_ns, end_ns, name_id,"
-    " grid_x, grid_y, grid_z, block_x, block_y, block_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO range (rank, tid, start_ns, end_ns, source, domain_id, name_id, category, color, step, kind,"
+    " payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO gpu_kernel (rank, device, stream, correlation_id, start_ns, end_ns, name_id, grid_x, grid_y,"
+    " grid_z, block_x, block_y, block_z, step, launch_ns, launch_tid, layer, compute_kind)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO drops (process_id, rank, source, reason, count) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (process_id, source, reason) DO UPDATE SET count = count + excluded.count",
+    "INSERT INTO recorded (process_id, rank, source, count) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (process_id, source) DO UPDATE SET count = count + excluded.count",
     "INSERT INTO string (value) VALUES (?)",
     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
     "INSERT INTO summary (kind, rank, window_index, data) VALUES (?, ?, ?, ?)",
@@ -670,6 +674,12 @@ void Writer::add_range(const Range& range) {
   bind_int(s, 7, name_id);
   bind_int(s, 8, range.category);
   bind_int(s, 9, range.color);
+  bind_int(s, 10, range.step);
+  bind_int(s, 11, static_cast<int64_t>(range.kind));
+  if (range.payload.empty())
+    sqlite3_bind_null(s, 12);
+  else
+    bind_text(s, 12, range.payload);
   impl_->note_source(range.source);
   impl_->note_span(kRangeSpans, range.start_ns, range.end_ns);
   impl_->finish_row(kInsertRange, "range");
@@ -690,6 +700,11 @@ void Writer::add_gpu_kernel(const GpuKernel& kernel) {
     bind_int(s, 8 + i, kernel.grid[i]);
     bind_int(s, 11 + i, kernel.block[i]);
   }
+  bind_int(s, 14, kernel.step);
+  bind_int(s, 15, kernel.launch_ns);
+  bind_int(s, 16, kernel.launch_tid);
+  bind_int(s, 17, kernel.layer);
+  bind_int(s, 18, kernel.compute_kind);
   impl_->note_span(kGpuKernelSpans, kernel.start_ns, kernel.end_ns);
   impl_->note_source(wire::Source::kCupti);
   impl_->finish_row(kInsertGpuKernel, "gpu_kernel");
@@ -704,6 +719,16 @@ void Writer::add_drops(const DropCount& drops) {
   bind_int(s, 4, static_cast<int64_t>(drops.reason));
   bind_int(s, 5, static_cast<int64_t>(drops.count));
   impl_->finish_row(kAddDrops, "drops");
+}
+
+void Writer::add_recorded(const RecordedCount& recorded) {
+  sqlite3_stmt* s = impl_->row(kAddRecorded);
+  if (s == nullptr) return;
+  bind_int(s, 1, recorded.process_id);
+  bind_int(s, 2, recorded.rank);
+  bind_int(s, 3, static_cast<int64_t>(recorded.source));
+  bind_int(s, 4, static_cast<int64_t>(recorded.count));
+  impl_->finish_row(kAddRecorded, "recorded");
 }
 
 bool Writer::commit(std::string* error) {

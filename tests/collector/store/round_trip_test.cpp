@@ -110,6 +110,10 @@ Trace make_trace() {
       range.name = "fwd";
       range.category = 2;
       range.color = 0xff00ffu;
+      range.step = step;
+      range.kind = step % 3 == 0 ? wire::RangeKind::kMark : wire::RangeKind::kPushPop;
+      if (range.kind == wire::RangeKind::kMark) range.end_ns = range.start_ns;
+      range.payload = step % 2 ? "" : "{\"bytes\":" + std::to_string(step * 1024) + "}";
       t.ranges.push_back(range);
       GpuKernel k;
       k.rank = r;
@@ -122,6 +126,11 @@ Trace make_trace() {
       k.grid[0] = 128;
       k.block[0] = 256;
       k.block[2] = 1;
+      k.step = step;
+      k.launch_ns = base + 40;
+      k.launch_tid = 9;
+      k.layer = step % 2 ? -1 : 1;
+      k.compute_kind = step % 2 ? -1 : static_cast<int32_t>(ComputeKind::kExpert);
       t.kernels.push_back(k);
     }
   // A long span starting early, and zero-length spans: edge cases of time filtering.
@@ -250,11 +259,18 @@ class RoundTrip : public ::testing::Test {
                   [&](const Marker& m) { return keep_rank(f, m.rank) && keep_step(f, m.step) && keep_span(f, m.ts_ns, m.ts_ns); },
                   [](const Marker& m) { return std::tuple(m.rank, m.ts_ns); }));
     EXPECT_EQ(reader_->ranges(f), expect_rows(
-                                      t.ranges, [&](const Range& r) { return keep_rank(f, r.rank) && keep_span(f, r.start_ns, r.end_ns); },
+                                      t.ranges,
+                                      [&](const Range& r) {
+                                        return keep_rank(f, r.rank) && keep_step(f, r.step) && keep_span(f, r.start_ns, r.end_ns);
+                                      },
                                       [](const Range& r) { return std::tuple(r.rank, r.start_ns); }));
     EXPECT_EQ(reader_->gpu_kernels(f),
               expect_rows(
-                  t.kernels, [&](const GpuKernel& k) { return keep_rank(f, k.rank) && keep_span(f, k.start_ns, k.end_ns); },
+                  t.kernels,
+                  [&](const GpuKernel& k) {
+                    return keep_rank(f, k.rank) && keep_step(f, k.step) && keep_layer(f, k.layer) &&
+                           keep_span(f, k.start_ns, k.end_ns);
+                  },
                   [](const GpuKernel& k) { return std::tuple(k.rank, k.start_ns); }));
   }
 

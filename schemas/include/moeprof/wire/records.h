@@ -36,9 +36,12 @@ enum class RecordType : uint8_t {
   kDrops = 11,           // events the agent had to drop since the last Drops record
   kGoodbye = 12,         // clean end of stream
   kExpertDrops = 13,     // tokens per expert dropped over capacity; ExpertCounts layout
+  kRange = 14,           // generic annotated range or instant (NVTX)
+  kGpuKernel = 15,       // one GPU kernel execution (CUPTI)
+  kRecorded = 16,        // events the agent recorded per source since the last Recorded record
   // Append new types here.
 };
-inline constexpr uint8_t kRecordTypeCount = 14;  // one past the largest tag
+inline constexpr uint8_t kRecordTypeCount = 17;  // one past the largest tag
 
 enum class Phase : uint8_t { kDispatch = 0, kCombine = 1, kOther = 2 };
 enum class ComputeKind : uint8_t {
@@ -47,12 +50,16 @@ enum class ComputeKind : uint8_t {
 enum class Source : uint8_t {
   kApi = 0, kMpi = 1, kNccl = 2, kNvtx = 3, kCupti = 4, kPython = 5, kAgent = 6,
 };
+enum class RangeKind : uint8_t { kPushPop = 0, kStartEnd = 1, kMark = 2 };
+// A GpuKernel's compute_kind when the kernel is not MoE compute.
+inline constexpr int8_t kNoComputeKind = -1;
 enum class DropReason : uint8_t {
   kRingFull = 0,         // a thread's ring had no room
   kNoRing = 1,           // the ring pool was exhausted (too many threads)
   kTooLarge = 2,         // one record larger than a ring can ever hold
   kSendFailed = 3,       // the collector was gone or too slow
   kBadFrame = 4,         // collector side: a frame failed its checks (counted in frames)
+  kAdapterFull = 5,      // a capture adapter's own pool was full (moeprof_count_drops)
 };
 
 #pragma pack(push, 1)
@@ -164,6 +171,44 @@ struct Drops {
   uint64_t count;          // dropped since the previous Drops record of this (source, reason)
 };
 
+struct Range {
+  uint8_t tag;
+  int64_t start_ns;
+  int64_t end_ns;          // == start_ns for a mark
+  int64_t step;
+  uint32_t tid;
+  uint8_t source;          // Source
+  uint8_t kind;            // RangeKind
+  uint32_t category;
+  uint32_t color;          // 0xAARRGGBB, 0: none
+  uint16_t domain_size;    // var part: domain bytes ("" = default domain), name bytes,
+  uint16_t name_size;      // then payload text (JSON) to the end, none when empty
+  uint32_t var_size;
+};
+
+struct GpuKernel {
+  uint8_t tag;
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t step;            // of its launch
+  int64_t launch_ns;       // the launching call's start, 0: unknown
+  uint32_t launch_tid;     // its thread, 0: unknown
+  uint32_t device;
+  uint32_t stream;
+  uint32_t correlation_id;
+  int32_t layer;
+  int8_t compute_kind;     // ComputeKind, or kNoComputeKind
+  uint32_t grid[3];
+  uint32_t block[3];
+  uint32_t var_size;       // var part: name bytes
+};
+
+struct Recorded {
+  uint8_t tag;
+  uint8_t source;          // Source
+  uint64_t count;          // records of this source since the previous Recorded record of it
+};
+
 struct Goodbye {
   uint8_t tag;
   int64_t ts_ns;
@@ -187,16 +232,22 @@ inline constexpr uint16_t kRecordFixedSize[kRecordTypeCount] = {
     sizeof(Drops),
     sizeof(Goodbye),
     sizeof(ExpertCounts),
+    sizeof(Range),
+    sizeof(GpuKernel),
+    sizeof(Recorded),
 };
 
 // Whether a record type ends its fixed part with `uint32_t var_size`.
 inline constexpr bool kRecordHasVarPart[kRecordTypeCount] = {
-    false, true, true, true, false, false, true, true, true, true, true, false, false, true,
+    false, true, true, true, false, false, true, true, true, true, true, false, false, true, true, true, false,
 };
 
 static_assert(sizeof(FrameHeader) == 32);
 static_assert(sizeof(Hello) == 39);
 static_assert(sizeof(StepMark) == 17);
 static_assert(sizeof(AllToAll) == 39);
+static_assert(sizeof(Range) == 47);
+static_assert(sizeof(GpuKernel) == 82);
+static_assert(sizeof(Recorded) == 10);
 
 }  // namespace moeprof::wire

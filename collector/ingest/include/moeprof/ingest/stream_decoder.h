@@ -78,6 +78,9 @@ class StreamDecoder {
   void apply_compute_span(const wire::RecordView& record);
   void apply_marker(const wire::RecordView& record);
   void apply_drops(const wire::RecordView& record);
+  bool apply_range(const wire::RecordView& record);
+  bool apply_gpu_kernel(const wire::RecordView& record);
+  void apply_recorded(const wire::RecordView& record);
   void store_step(int64_t step, const PendingStep& pending);
   void saw_time(int64_t ns);
   // Logs, counts one dropped frame, marks the stream broken; returns false.

@@ -84,6 +84,8 @@ class Reader {
   std::vector<Range> ranges(const Filter& filter = {}) const;
   std::vector<GpuKernel> gpu_kernels(const Filter& filter = {}) const;
   std::vector<DropCount> drops() const;
+  // Records per (process, capture source); nullopt for traces older than schema 4.
+  std::optional<std::vector<RecordedCount>> recorded() const;
   // The capture sources the trace's events came from (api, mpi, nccl, ...), ascending;
   // nullopt for a trace written before they were noted.
   std::optional<std::vector<wire::Source>> capture_sources() const;

@@ -121,21 +121,24 @@ struct Marker {
   bool operator==(const Marker&) const = default;
 };
 
-// Generic NVTX-style range (domain/category/colour), filled by later capture sources.
+// A generic annotated range or instant (NVTX push/pop, start/end, mark; NCCL collectives).
 struct Range {
   int32_t rank = -1;
   uint32_t tid = 0;
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   wire::Source source = wire::Source::kNvtx;
-  std::string domain;
+  std::string domain;   // empty: the default domain
   std::string name;
   uint32_t category = 0;
-  uint32_t color = 0;
+  uint32_t color = 0;   // 0xAARRGGBB, 0: none
+  int64_t step = 0;
+  wire::RangeKind kind = wire::RangeKind::kPushPop;
+  std::string payload;  // JSON text; empty: none
   bool operator==(const Range&) const = default;
 };
 
-// A GPU kernel execution (CUPTI activity records, later).
+// A GPU kernel execution (CUPTI kernel activity).
 struct GpuKernel {
   int32_t rank = -1;
   uint32_t device = 0;
@@ -146,6 +149,11 @@ struct GpuKernel {
   std::string name;
   uint32_t grid[3] = {0, 0, 0};
   uint32_t block[3] = {0, 0, 0};
+  int64_t step = 0;           // of its launch
+  int64_t launch_ns = 0;      // the launching call's start; 0: unknown
+  uint32_t launch_tid = 0;    // its thread; 0: unknown
+  int32_t layer = -1;
+  int32_t compute_kind = -1;  // wire::ComputeKind it was classified as; -1: none
   bool operator==(const GpuKernel&) const = default;
 };
 
@@ -168,6 +176,15 @@ struct SummaryRow {
   int64_t window = 0;
   wire::Bytes data;
   bool operator==(const SummaryRow&) const = default;
+};
+
+// Records one process's agent delivered from one capture source.
+struct RecordedCount {
+  int64_t process_id = 0;
+  int32_t rank = -1;
+  wire::Source source = wire::Source::kApi;
+  uint64_t count = 0;
+  bool operator==(const RecordedCount&) const = default;
 };
 
 struct DropCount {

@@ -37,6 +37,7 @@ class Writer {
   void add_range(const Range& range);
   void add_gpu_kernel(const GpuKernel& kernel);
   void add_drops(const DropCount& drops);  // adds to the (process, source, reason) total
+  void add_recorded(const RecordedCount& recorded);  // adds to the (process, source) total
 
   // Commits the open transaction now (rows are also committed every `batch_rows` rows).
   bool commit(std::string* error = nullptr);
