@@ -124,45 +124,65 @@ TEST(RunSetup, AgentLibraryNextToTheExecutableOrFromTheEnvironment) {
 }
 
 TEST(RunSetup, WorkloadEnvironmentAddsTheAgentOnce) {
-  const std::vector<std::string> kAgentOnly{"/x/libmoeprof_agent.so"};
+  const std::string agent = "/x/libmoeprof_agent.so";
   const char* base[] = {
       "PATH=/bin", "LD_PRELOAD=/opt/a.so", "MOEPROF_SOCKET=/old", "MOEPROF_ROUTING=full", "HOME=/root", nullptr};
-  std::vector<std::string> env = workload_environment(base, "/tmp/d/s.sock", "sample:4", kAgentOnly);
-  std::sort(env.begin(), env.end());
-  EXPECT_EQ(env, (std::vector<std::string>{"HOME=/root", "LD_PRELOAD=/opt/a.so:/x/libmoeprof_agent.so",
-                                           "MOEPROF_ROUTING=sample:4", "MOEPROF_SOCKET=/tmp/d/s.sock", "PATH=/bin"}));
+  WorkloadEnvironment w = workload_environment(base, "/tmp/d/s.sock", "sample:4", agent, {});
+  std::sort(w.env.begin(), w.env.end());
+  EXPECT_EQ(w.env, (std::vector<std::string>{"HOME=/root", "LD_PRELOAD=/opt/a.so:/x/libmoeprof_agent.so",
+                                             "MOEPROF_ROUTING=sample:4", "MOEPROF_SOCKET=/tmp/d/s.sock", "PATH=/bin"}));
+  EXPECT_TRUE(w.notes.empty());
   const char* again[] = {"LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so", nullptr};
-  env = workload_environment(again, "s", "off", kAgentOnly);
-  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so"), env.end());
+  w = workload_environment(again, "s", "off", agent, {});
+  EXPECT_NE(std::find(w.env.begin(), w.env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so /opt/b.so"), w.env.end());
   const char* none[] = {nullptr};
-  env = workload_environment(none, "s", "off", kAgentOnly);
-  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so"), env.end());
+  w = workload_environment(none, "s", "off", agent, {});
+  EXPECT_NE(std::find(w.env.begin(), w.env.end(), "LD_PRELOAD=/x/libmoeprof_agent.so"), w.env.end());
 }
 
-TEST(RunSetup, CaptureSourcesPreloadTheirAdapterAfterTheAgent) {
+TEST(RunSetup, CaptureSourcesReachTheWorkloadThroughTheirHook) {
   testing::TempDir dir;
   const std::string agent = dir.file("libmoeprof_agent.so");
   std::ofstream(agent) << "elf";
   std::string error;
-  // Without the MPI adapter next to the agent, only api is there.
+  // Without adapters next to the agent, only api is there.
   EXPECT_EQ(available_sources(agent), std::vector<std::string>{"api"});
-  EXPECT_EQ(capture_libraries("all", agent, &error), std::vector<std::string>{});
-  EXPECT_EQ(capture_libraries("api,mpi", agent, &error), std::nullopt);
+  EXPECT_EQ(capture_adapters("all", agent, &error), std::vector<CaptureAdapter>{});
+  EXPECT_EQ(capture_adapters("api,mpi", agent, &error), std::nullopt);
   EXPECT_EQ(error, "--capture: 'mpi' is not a capture source of this build (it has: api, all)");
-  std::ofstream(dir.file("libmoeprof_mpi.so")) << "elf";
-  EXPECT_EQ(available_sources(agent), (std::vector<std::string>{"api", "mpi"}));
-  const std::vector<std::string> mpi{dir.file("libmoeprof_mpi.so")};
-  EXPECT_EQ(capture_libraries("all", agent, &error), mpi);
-  EXPECT_EQ(capture_libraries("mpi,api,mpi", agent, &error), mpi);  // once
-  EXPECT_EQ(capture_libraries("api", agent, &error), std::vector<std::string>{});
-  EXPECT_EQ(capture_libraries("nccl", agent, &error), std::nullopt);
-  EXPECT_NE(error.find("'nccl'"), std::string::npos);
-  EXPECT_EQ(capture_libraries("", agent, &error), std::nullopt);
+  for (const char* source : {"cupti", "mpi", "nvtx", "nccl"})
+    std::ofstream(dir.file(std::string("libmoeprof_") + source + ".so")) << "elf";
+  EXPECT_EQ(available_sources(agent), (std::vector<std::string>{"api", "mpi", "nvtx", "nccl", "cupti"}));
+  const CaptureAdapter mpi{"mpi", dir.file("libmoeprof_mpi.so"), ""};
+  const CaptureAdapter nvtx{"nvtx", dir.file("libmoeprof_nvtx.so"), "NVTX_INJECTION64_PATH"};
+  const CaptureAdapter nccl{"nccl", dir.file("libmoeprof_nccl.so"), "NCCL_PROFILER_PLUGIN"};
+  const CaptureAdapter cupti{"cupti", dir.file("libmoeprof_cupti.so"), "CUDA_INJECTION64_PATH"};
+  EXPECT_EQ(capture_adapters("all", agent, &error), (std::vector<CaptureAdapter>{mpi, nvtx, nccl, cupti}));
+  EXPECT_EQ(capture_adapters("mpi,api,mpi", agent, &error), std::vector<CaptureAdapter>{mpi});  // once
+  EXPECT_EQ(capture_adapters("api", agent, &error), std::vector<CaptureAdapter>{});
+  EXPECT_EQ(capture_adapters("nccl,nvtx", agent, &error), (std::vector<CaptureAdapter>{nccl, nvtx}));
+  EXPECT_EQ(capture_adapters("torch", agent, &error), std::nullopt);
+  EXPECT_NE(error.find("'torch'"), std::string::npos);
+  EXPECT_EQ(capture_adapters("", agent, &error), std::nullopt);
 
-  const char* base[] = {"LD_PRELOAD=/opt/a.so", nullptr};
-  const std::vector<std::string> libraries{agent, mpi[0]};
-  const std::vector<std::string> env = workload_environment(base, "s", "off", libraries);
-  EXPECT_NE(std::find(env.begin(), env.end(), "LD_PRELOAD=/opt/a.so:" + agent + ":" + mpi[0]), env.end());
+  // Preloaded adapters follow the agent; the others are named by their hook's variable,
+  // unless another tool set that variable already.
+  const char* base[] = {"LD_PRELOAD=/opt/a.so", "CUDA_INJECTION64_PATH=/opt/nsys/libinject.so", nullptr};
+  const std::vector<CaptureAdapter> all{mpi, nvtx, nccl, cupti};
+  const WorkloadEnvironment w = workload_environment(base, "s", "off", agent, all);
+  const auto has = [&](const std::string& entry) { return std::find(w.env.begin(), w.env.end(), entry) != w.env.end(); };
+  EXPECT_TRUE(has("LD_PRELOAD=/opt/a.so:" + agent + ":" + mpi.library));
+  EXPECT_TRUE(has("NVTX_INJECTION64_PATH=" + nvtx.library));
+  EXPECT_TRUE(has("NCCL_PROFILER_PLUGIN=" + nccl.library));
+  EXPECT_TRUE(has("CUDA_INJECTION64_PATH=/opt/nsys/libinject.so"));
+  EXPECT_FALSE(has("CUDA_INJECTION64_PATH=" + cupti.library));
+  EXPECT_EQ(w.notes, std::vector<std::string>{"CUDA_INJECTION64_PATH is already set (to /opt/nsys/libinject.so, "
+                                              "another tool's); cupti capture is off for this run"});
+  // Set to our own library (a nested moeprof run): no note.
+  const char* ours[] = {nullptr, nullptr};
+  const std::string own = "NVTX_INJECTION64_PATH=" + nvtx.library;
+  ours[0] = own.c_str();
+  EXPECT_TRUE(workload_environment(ours, "s", "off", agent, all).notes.empty());
 }
 
 TEST(RunSetup, CommandLineIsQuotedForAShell) {

@@ -30,11 +30,14 @@ const Command kCommands[] = {
      "  -f, --force            overwrite FILE.db if it exists\n"
      "  --routing MODE         router decisions: off (default), sample:N (every Nth step) or full\n"
      "  --capture LIST         sources to capture, comma-separated: api (the engine's own calls,\n"
-     "                         always on), mpi (all-to-alls of any MPI program), or all (default)\n"},
+     "                         always on), mpi (all-to-alls of any MPI program), nvtx (NVTX ranges,\n"
+     "                         marks and payloads), nccl (NCCL's profiler plugin: collectives,\n"
+     "                         all-to-alls), cupti (GPU kernels), or all (default: every one built)\n"},
     {"info", info_command, "show what a trace holds",
      "usage: moeprof info FILE.db [--json]\n"
      "\n"
-     "Shows the run, its processes, the model shape, ranks, step range, row counts and drops.\n"
+     "Shows the run, its processes, the model shape, ranks, step range, row counts, and per\n"
+     "capture source what was recorded and what was dropped.\n"
      "\n"
      "  --json   print the same as one JSON object\n"},
     {"check", check_command, "check a trace's integrity and schema version",

@@ -128,10 +128,9 @@ int run_command(Args args, const Io& io) {
   std::string error;
   const std::string agent = find_agent_library(executable_path(), &error);
   if (agent.empty()) return fail_setup(io, error);
-  const std::optional<std::vector<std::string>> adapters = capture_libraries(parsed.value("capture").value_or("all"), agent, &error);
+  const std::optional<std::vector<CaptureAdapter>> adapters =
+      capture_adapters(parsed.value("capture").value_or("all"), agent, &error);
   if (!adapters) throw UsageError("run", error);
-  std::vector<std::string> preload{agent};
-  preload.insert(preload.end(), adapters->begin(), adapters->end());
 
   const std::string path = output ? *output : default_trace_path();
   std::unique_ptr<store::Writer> writer = create_trace(path, parsed.has("force"), &error);
@@ -153,7 +152,9 @@ int run_command(Args args, const Io& io) {
     discard_trace(std::move(writer), path);
     return fail_setup(io, error);
   }
-  const std::vector<std::string> env = workload_environment(environ, collector->socket_path(), *routing, preload);
+  const WorkloadEnvironment workload = workload_environment(environ, collector->socket_path(), *routing, agent, *adapters);
+  for (const std::string& note : workload.notes) io.err << "moeprof: " << note << "\n";
+  const std::vector<std::string>& env = workload.env;
   io.out.flush();
   io.err.flush();
   const pid_t child = start_process(parsed.command, env, signals.previous(), &error);

@@ -80,25 +80,45 @@ std::string adapter_library(const std::string& agent, const std::string& source)
   return directory_of(agent) + "/libmoeprof_" + source + ".so";
 }
 
-constexpr const char* kAdapterSources[] = {"mpi"};
+struct AdapterKind {
+  const char* source;
+  const char* variable;  // "": preloaded
+};
+constexpr AdapterKind kAdapters[] = {{"mpi", ""},
+                                     {"nvtx", "NVTX_INJECTION64_PATH"},
+                                     {"nccl", "NCCL_PROFILER_PLUGIN"},
+                                     {"cupti", "CUDA_INJECTION64_PATH"}};
+
+// LD_PRELOAD separates entries by ':' or ' '.
+bool preload_has(const std::string& preload, const std::string& library) {
+  for (size_t start = 0; start <= preload.size();) {
+    const size_t end = preload.find_first_of(": ", start);
+    if (preload.substr(start, end - start) == library) return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
 
 }  // namespace
 
 std::vector<std::string> available_sources(const std::string& agent) {
   std::vector<std::string> out{"api"};
-  for (const char* source : kAdapterSources)
-    if (::access(adapter_library(agent, source).c_str(), R_OK) == 0) out.emplace_back(source);
+  for (const AdapterKind& a : kAdapters)
+    if (::access(adapter_library(agent, a.source).c_str(), R_OK) == 0) out.emplace_back(a.source);
   return out;
 }
 
-std::optional<std::vector<std::string>> capture_libraries(const std::string& list, const std::string& agent,
-                                                          std::string* error) {
+std::optional<std::vector<CaptureAdapter>> capture_adapters(const std::string& list, const std::string& agent,
+                                                            std::string* error) {
   const std::vector<std::string> available = available_sources(agent);
-  std::vector<std::string> libraries;
+  std::vector<CaptureAdapter> adapters;
   const auto add = [&](const std::string& source) {
-    const std::string library = adapter_library(agent, source);
-    if (source != "api" && std::find(libraries.begin(), libraries.end(), library) == libraries.end())
-      libraries.push_back(library);
+    const auto known = std::find_if(std::begin(kAdapters), std::end(kAdapters),
+                                    [&](const AdapterKind& a) { return source == a.source; });
+    if (known == std::end(kAdapters)) return;  // api: the agent itself
+    CaptureAdapter adapter{source, adapter_library(agent, source), known->variable};
+    if (std::find(adapters.begin(), adapters.end(), adapter) == adapters.end()) adapters.push_back(adapter);
   };
   for (size_t start = 0; start <= list.size();) {
     const size_t comma = std::min(list.find(',', start), list.size());
@@ -115,36 +135,42 @@ std::optional<std::vector<std::string>> capture_libraries(const std::string& lis
     }
     start = comma + 1;
   }
-  return libraries;
+  return adapters;
 }
 
-std::vector<std::string> workload_environment(const char* const* base, const std::string& socket,
-                                              const std::string& routing, std::span<const std::string> libraries) {
-  std::vector<std::string> env;
+WorkloadEnvironment workload_environment(const char* const* base, const std::string& socket, const std::string& routing,
+                                         const std::string& agent, std::span<const CaptureAdapter> adapters) {
+  WorkloadEnvironment out;
   std::string preload;
   for (const char* const* p = base; p != nullptr && *p != nullptr; ++p) {
     const std::string entry = *p;
     if (starts_with(entry, "LD_PRELOAD=")) {
       preload = entry.substr(11);
     } else if (!starts_with(entry, "MOEPROF_SOCKET=") && !starts_with(entry, "MOEPROF_ROUTING=")) {
-      env.push_back(entry);
+      out.env.push_back(entry);
     }
   }
-  for (const std::string& library : libraries) {
-    // LD_PRELOAD separates entries by ':' or ' '.
-    bool present = false;
-    for (size_t start = 0; start <= preload.size();) {
-      const size_t end = preload.find_first_of(": ", start);
-      if (preload.substr(start, end - start) == library) present = true;
-      if (end == std::string::npos) break;
-      start = end + 1;
+  const auto append_preload = [&](const std::string& library) {
+    if (!preload_has(preload, library)) preload = preload.empty() ? library : preload + ":" + library;
+  };
+  append_preload(agent);
+  for (const CaptureAdapter& adapter : adapters) {
+    if (adapter.variable.empty()) {
+      append_preload(adapter.library);
+      continue;
     }
-    if (!present) preload = preload.empty() ? library : preload + ":" + library;
+    const std::string prefix = adapter.variable + "=";
+    const auto set = std::find_if(out.env.begin(), out.env.end(), [&](const std::string& e) { return starts_with(e, prefix); });
+    if (set == out.env.end())
+      out.env.push_back(prefix + adapter.library);
+    else if (set->substr(prefix.size()) != adapter.library)
+      out.notes.push_back(adapter.variable + " is already set (to " + set->substr(prefix.size()) +
+                          ", another tool's); " + adapter.source + " capture is off for this run");
   }
-  env.push_back("LD_PRELOAD=" + preload);
-  env.push_back("MOEPROF_SOCKET=" + socket);
-  env.push_back("MOEPROF_ROUTING=" + routing);
-  return env;
+  out.env.push_back("LD_PRELOAD=" + preload);
+  out.env.push_back("MOEPROF_SOCKET=" + socket);
+  out.env.push_back("MOEPROF_ROUTING=" + routing);
+  return out;
 }
 
 std::string shell_command_line(std::span<const std::string> argv) {

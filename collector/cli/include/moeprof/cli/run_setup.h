@@ -24,19 +24,35 @@ std::string executable_path();
 // `error` when it is not a readable file.
 std::string find_agent_library(const std::string& executable, std::string* error);
 
-// The capture sources of `moeprof run --capture`: `api` (the engine's own calls, always
-// recorded: the agent itself) and the adapters whose library lies next to the agent
-// (`mpi`: libmoeprof_mpi.so), in that order.
-std::vector<std::string> available_sources(const std::string& agent);
-// The adapter libraries to preload for a comma-separated list of sources ("all": every
-// available one). Empty and a one-line `error` for a name that is unknown or not built here.
-std::optional<std::vector<std::string>> capture_libraries(const std::string& list, const std::string& agent,
-                                                          std::string* error);
+// A capture adapter of `moeprof run --capture`: its library, next to the agent, gets into the
+// workload either preloaded (mpi) or named by the variable its host library reads (nvtx:
+// NVTX_INJECTION64_PATH, nccl: NCCL_PROFILER_PLUGIN, cupti: CUDA_INJECTION64_PATH).
+struct CaptureAdapter {
+  std::string source;
+  std::string library;
+  std::string variable;  // empty: preloaded
+  bool operator==(const CaptureAdapter&) const = default;
+};
 
-// `base` (an environ-style array) with MOEPROF_SOCKET and MOEPROF_ROUTING set and the
-// libraries (the agent first, then adapters) appended to LD_PRELOAD, each once.
-std::vector<std::string> workload_environment(const char* const* base, const std::string& socket,
-                                              const std::string& routing, std::span<const std::string> preload);
+// The capture sources: `api` (the engine's own calls, always recorded: the agent itself),
+// then those of mpi, nvtx, nccl, cupti whose library lies next to the agent.
+std::vector<std::string> available_sources(const std::string& agent);
+// The adapters of a comma-separated list of sources ("all": every available one), each once.
+// nullopt and a one-line `error` for a name that is unknown or not built here.
+std::optional<std::vector<CaptureAdapter>> capture_adapters(const std::string& list, const std::string& agent,
+                                                            std::string* error);
+
+struct WorkloadEnvironment {
+  std::vector<std::string> env;
+  std::vector<std::string> notes;  // one line each: adapters left out, and why
+};
+// `base` (an environ-style array) with MOEPROF_SOCKET and MOEPROF_ROUTING set, the agent and
+// the preloaded adapters appended to LD_PRELOAD (each once), and the other adapters' variables
+// set. A variable another tool already set (nsys sets NVTX_INJECTION64_PATH and
+// CUDA_INJECTION64_PATH) is left alone: that tool holds the hook, and a note says the source
+// is off.
+WorkloadEnvironment workload_environment(const char* const* base, const std::string& socket, const std::string& routing,
+                                         const std::string& agent, std::span<const CaptureAdapter> adapters);
 
 // argv as one line that a POSIX shell reads back as the same words (for the trace's run row).
 std::string shell_command_line(std::span<const std::string> argv);
