@@ -322,9 +322,9 @@ FrameStatus parse_frame(ByteSpan buffer, FrameHeader* header, ByteSpan* payload,
   }
   if (buffer.size() < sizeof(FrameHeader)) return FrameStatus::kNeedMore;
   std::memcpy(header, buffer.data(), sizeof *header);
-  if (header->version != kWireVersion) {
+  if (header->version < kOldestWireVersion || header->version > kWireVersion) {
     *error = "unsupported wire version " + std::to_string(header->version) + " (this build speaks " +
-             std::to_string(kWireVersion) + ")";
+             std::to_string(kOldestWireVersion) + " to " + std::to_string(kWireVersion) + ")";
     return FrameStatus::kError;
   }
   if (header->header_size < sizeof(FrameHeader) || header->header_size > 4096) {

@@ -126,6 +126,55 @@ TEST(ChromeExportOfMarkers, MarkersAreInstantEventsAndNamesAreEscaped) {
                                                                              {"say \"hi\"\n\\", 7, 1'234'567}}));
 }
 
+TEST(ChromeExportOfCaptureSources, RangesSitOnTheirThreadAndKernelsOnAGpuTrack) {
+  testing::TempDir dir;
+  const std::string db = dir.file("c.db");
+  auto w = store::Writer::create(db, nullptr);
+  ASSERT_TRUE(w);
+  w->add_range(store::Range{1, 40, 2000, 5000, wire::Source::kNvtx, "app", "forward", 0, 0, 3,
+                            wire::RangeKind::kPushPop, "{\"not\": json"});
+  w->add_range(store::Range{1, 40, 6000, 6000, wire::Source::kNvtx, "", "mark", 0, 0, 3, wire::RangeKind::kMark, ""});
+  store::GpuKernel k;
+  k.rank = 1;
+  k.device = 2;
+  k.stream = 9;
+  k.start_ns = 3000;
+  k.end_ns = 3500;
+  k.name = "moe_ffn";
+  w->add_gpu_kernel(k);
+  ASSERT_TRUE(w->finalize(store::RunInfo{})) << w->error();
+  std::string error;
+  auto reader = store::Reader::open(db, &error);
+  ASSERT_TRUE(reader) << error;
+  std::ostringstream out;
+  const ChromeExportCounts counts = write_chrome_trace(*reader, out);
+  EXPECT_EQ(counts.ranges, 2);
+  EXPECT_EQ(counts.gpu_kernels, 1);
+  const auto json = nlohmann::json::parse(out.str());  // a payload that is not JSON stays a string
+  int64_t gpu_tid = -1;
+  for (const auto& e : json["traceEvents"]) {
+    if (e["name"] == "forward") {
+      EXPECT_EQ(e["ph"], "X");
+      EXPECT_EQ(e["cat"], "app");
+      EXPECT_EQ(e["tid"], 40);
+      EXPECT_EQ(ns_of(e["ts"]), 2000);
+      EXPECT_EQ(ns_of(e["dur"]), 3000);
+      EXPECT_EQ(e["args"]["payload"], "{\"not\": json");
+    } else if (e["name"] == "mark") {
+      EXPECT_EQ(e["ph"], "i");
+      EXPECT_EQ(ns_of(e["ts"]), 6000);
+    } else if (e["name"] == "moe_ffn") {
+      EXPECT_EQ(e["ph"], "X");
+      EXPECT_EQ(ns_of(e["dur"]), 500);
+      gpu_tid = e["tid"].get<int64_t>();
+    }
+  }
+  bool named = false;
+  for (const auto& e : json["traceEvents"])
+    if (e["ph"] == "M" && e["name"] == "thread_name" && e["tid"] == gpu_tid) named = e["args"]["name"] == "GPU 2 stream 9";
+  EXPECT_TRUE(named) << "the kernel's track is named after its device and stream";
+}
+
 TEST(ChromeExportArguments, WrongCombinationsAreUsageErrors) {
   testing::TempDir dir;
   for (const std::vector<std::string>& args :

@@ -141,6 +141,107 @@ TEST(ExportCsv, AnEmptyTraceHasOnlyHeaders) {
   EXPECT_EQ(a2a.str(), std::string(kAllToAllCsvHeader) + "\n");
 }
 
+// RFC 4180 fields of a CSV text (quotes doubled inside quoted fields, which may hold
+// separators and line breaks).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',' || c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      if (c == '\n') rows.emplace_back();
+    } else {
+      field.push_back(c);
+    }
+  }
+  rows.pop_back();  // after the last line break
+  return rows;
+}
+
+TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
+  testing::TempDir dir;
+  std::vector<store::Range> ranges(3);
+  ranges[0] = {1, 40, 100, 900, wire::Source::kNvtx, "app", "fwd, \"layer\" 3", 2, 0xff102030u, 7,
+               wire::RangeKind::kPushPop, "{\"tokens\":[1,2],\"tag\":\"a\\nb\"}"};
+  ranges[1] = {1, 40, 950, 950, wire::Source::kNvtx, "", "mark\nline", 0, 0, 7, wire::RangeKind::kMark, ""};
+  ranges[2] = {0, 41, 50, 70, wire::Source::kNccl, "NCCL", "AllReduce", 0, 0, 6, wire::RangeKind::kStartEnd, "4096"};
+  store::GpuKernel kernel;
+  kernel.rank = 2;
+  kernel.device = 1;
+  kernel.stream = 13;
+  kernel.correlation_id = 77;
+  kernel.start_ns = 500;
+  kernel.end_ns = 800;
+  kernel.name = "void gemm<float, 128>(float*, int)";
+  kernel.grid[0] = 4;
+  kernel.grid[1] = 2;
+  kernel.block[0] = 256;
+  kernel.step = 3;
+  kernel.launch_ns = 450;
+  kernel.launch_tid = 40;
+  kernel.layer = 5;
+  kernel.compute_kind = static_cast<int32_t>(wire::ComputeKind::kExpert);
+  store::GpuKernel plain = kernel;
+  plain.compute_kind = -1;
+  plain.name = "copy";
+  plain.start_ns = 900;
+  {
+    std::string error;
+    auto writer = store::Writer::create(dir.file("t.db"), &error);
+    ASSERT_TRUE(writer) << error;
+    for (const auto& r : ranges) writer->add_range(r);
+    writer->add_gpu_kernel(kernel);
+    writer->add_gpu_kernel(plain);
+    store::RunInfo run;
+    ASSERT_TRUE(writer->finalize(run, &error)) << error;
+  }
+  std::ostringstream out, err;
+  ASSERT_EQ(main_entry(std::vector<std::string>{"export", dir.file("t.db"), "--what", "ranges"}, Io{out, err}), 0)
+      << err.str();
+  const auto rows = parse_csv(out.str());
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], parse_csv(std::string(kRangesCsvHeader) + "\n")[0]);
+  // Sorted by rank, start: the NCCL range of rank 0 first.
+  for (const auto& [row, r] : {std::pair{rows[1], ranges[2]}, std::pair{rows[2], ranges[0]}, std::pair{rows[3], ranges[1]}}) {
+    ASSERT_EQ(row.size(), 12u);
+    EXPECT_EQ(row[0], std::to_string(r.rank));
+    EXPECT_EQ(row[1], std::to_string(r.tid));
+    EXPECT_EQ(row[2], std::to_string(r.step));
+    EXPECT_EQ(row[3], r.kind == wire::RangeKind::kMark ? "mark" : r.kind == wire::RangeKind::kStartEnd ? "start_end" : "push_pop");
+    EXPECT_EQ(row[4], r.source == wire::Source::kNccl ? "nccl" : "nvtx");
+    EXPECT_EQ(row[5], r.domain);
+    EXPECT_EQ(row[6], r.name);
+    EXPECT_EQ(row[7], std::to_string(r.category));
+    EXPECT_EQ(row[8], r.color == 0xff102030u ? "0xff102030" : "");
+    EXPECT_EQ(row[9], std::to_string(r.start_ns));
+    EXPECT_EQ(row[10], std::to_string(r.end_ns));
+    EXPECT_EQ(row[11], r.payload);
+  }
+
+  std::ostringstream kernels_out;
+  ASSERT_EQ(main_entry(std::vector<std::string>{"export", dir.file("t.db"), "--what", "kernels"}, Io{kernels_out, err}), 0);
+  const auto krows = parse_csv(kernels_out.str());
+  ASSERT_EQ(krows.size(), 3u);
+  EXPECT_EQ(krows[1], (std::vector<std::string>{"2", "1", "13", "77", "3", "5", "expert", "void gemm<float, 128>(float*, int)",
+                                                "500", "800", "450", "40", "4", "2", "0", "256", "0", "0"}));
+  EXPECT_EQ(krows[2][6], "");  // not classified
+  EXPECT_EQ(krows[2][7], "copy");
+}
+
 TEST(ExportCsv, AFailedWriteLeavesNoFile) {
   testing::TempDir dir;
   write(random_trace(4), dir.file("t.db"));

@@ -146,6 +146,43 @@ class StreamBuilder {
     return add(
         wire::Drops{tag(wire::RecordType::kDrops), static_cast<uint8_t>(source), static_cast<uint8_t>(reason), count});
   }
+  StreamBuilder& range(const store::Range& r, uint16_t domain_size_override = 0) {
+    wire::Range w{};
+    w.tag = tag(wire::RecordType::kRange);
+    w.start_ns = r.start_ns;
+    w.end_ns = r.end_ns;
+    w.step = r.step;
+    w.tid = r.tid;
+    w.source = static_cast<uint8_t>(r.source);
+    w.kind = static_cast<uint8_t>(r.kind);
+    w.category = r.category;
+    w.color = r.color;
+    w.domain_size = domain_size_override != 0 ? domain_size_override : static_cast<uint16_t>(r.domain.size());
+    w.name_size = static_cast<uint16_t>(r.name.size());
+    return add(w, span_of(r.domain + r.name + r.payload));
+  }
+  StreamBuilder& gpu_kernel(const store::GpuKernel& k) {
+    wire::GpuKernel w{};
+    w.tag = tag(wire::RecordType::kGpuKernel);
+    w.start_ns = k.start_ns;
+    w.end_ns = k.end_ns;
+    w.step = k.step;
+    w.launch_ns = k.launch_ns;
+    w.launch_tid = k.launch_tid;
+    w.device = k.device;
+    w.stream = k.stream;
+    w.correlation_id = k.correlation_id;
+    w.layer = k.layer;
+    w.compute_kind = static_cast<int8_t>(k.compute_kind);
+    for (int i = 0; i < 3; ++i) {
+      w.grid[i] = k.grid[i];
+      w.block[i] = k.block[i];
+    }
+    return add(w, span_of(k.name));
+  }
+  StreamBuilder& recorded(wire::Source source, uint64_t count) {
+    return add(wire::Recorded{tag(wire::RecordType::kRecorded), static_cast<uint8_t>(source), count});
+  }
   StreamBuilder& goodbye(int64_t ts_ns) { return add(wire::Goodbye{tag(wire::RecordType::kGoodbye), ts_ns}); }
 
  private:

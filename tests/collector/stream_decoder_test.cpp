@@ -191,6 +191,115 @@ TEST(StreamDecoder, EveryRecordTypeLandsInTheTrace) {
   EXPECT_EQ(totals.record_total(), 15u);
 }
 
+// What capture adapters send (moeprof.h, API version 3): ranges with their payload, GPU
+// kernels (a classified one is also a compute span), and the per-source Recorded counts.
+TEST(StreamDecoder, CaptureSourceRecordsLandInTheTrace) {
+  testing::TempDir dir;
+  Sink sink(dir.file("t.db"));
+  store::Range push;
+  push.rank = 3;
+  push.tid = 21;
+  push.start_ns = 5000;
+  push.end_ns = 5600;
+  push.source = wire::Source::kNccl;
+  push.domain = "NCCL";
+  push.name = "AllReduce";
+  push.category = 4;
+  push.color = 0xff00ff00u;
+  push.step = 9;
+  push.payload = "{\"bytes\":1048576}";
+  store::Range mark = push;
+  mark.source = wire::Source::kNvtx;
+  mark.domain = "";
+  mark.name = "checkpoint";
+  mark.kind = wire::RangeKind::kMark;
+  mark.end_ns = mark.start_ns = 5700;
+  mark.payload = "";
+  store::GpuKernel expert;
+  expert.rank = 3;
+  expert.device = 1;
+  expert.stream = 7;
+  expert.correlation_id = 99;
+  expert.start_ns = 6000;
+  expert.end_ns = 6900;
+  expert.name = "moe_grouped_gemm";
+  expert.grid[0] = 132;
+  expert.block[0] = 256;
+  expert.step = 9;
+  expert.launch_ns = 5900;
+  expert.launch_tid = 21;
+  expert.layer = 2;
+  expert.compute_kind = static_cast<int32_t>(wire::ComputeKind::kExpert);
+  store::GpuKernel copy = expert;
+  copy.name = "memcpy_kernel";
+  copy.compute_kind = -1;
+  copy.layer = -1;
+  copy.start_ns = 7000;
+  copy.end_ns = 7100;
+
+  StreamBuilder s;
+  s.hello(77, 3, "node", std::string("app\0", 4)).topology(3, 0, 4, kModel);
+  s.range(push).range(mark).gpu_kernel(expert).gpu_kernel(copy);
+  s.recorded(wire::Source::kNccl, 1).recorded(wire::Source::kNvtx, 1).recorded(wire::Source::kCupti, 2).end_frame();
+  s.recorded(wire::Source::kCupti, 5).goodbye(8000);
+  StreamDecoder decoder(*sink.context, "test stream");
+  ASSERT_TRUE(decoder.feed(s.bytes()));
+  decoder.finish();
+  auto reader = sink.close();
+  ASSERT_TRUE(reader);
+  EXPECT_TRUE(sink.log.empty());
+
+  EXPECT_EQ(reader->ranges(), (std::vector<store::Range>{push, mark}));
+  EXPECT_EQ(reader->gpu_kernels(), (std::vector<store::GpuKernel>{expert, copy}));
+  std::vector<store::ComputeSpan> spans;
+  reader->for_each_compute_span({}, [&](const store::ComputeSpan& span) { spans.push_back(span); });
+  ASSERT_EQ(spans.size(), 1u);  // the classified kernel only
+  EXPECT_EQ(spans[0], (store::ComputeSpan{3, 9, 2, wire::ComputeKind::kExpert, wire::Source::kCupti, 21, 6000, 6900,
+                                          "moe_grouped_gemm"}));
+  const auto recorded = reader->recorded();
+  ASSERT_TRUE(recorded);
+  const int64_t id = reader->processes().at(0).id;
+  EXPECT_EQ(*recorded, (std::vector<store::RecordedCount>{{id, 3, wire::Source::kNccl, 1},
+                                                          {id, 3, wire::Source::kNvtx, 1},
+                                                          {id, 3, wire::Source::kCupti, 7}}));
+}
+
+TEST(StreamDecoder, MalformedCaptureRecordsBreakTheStream) {
+  testing::TempDir dir;
+  store::Range range;
+  range.domain = "NCCL";
+  range.name = "x";
+  store::GpuKernel kernel;
+  kernel.compute_kind = 9;  // no such kind
+  const std::vector<std::pair<std::function<void(StreamBuilder&)>, std::string>> cases = {
+      {[&](StreamBuilder& s) { s.range(range, 40); }, "overrun its record"},
+      {[&](StreamBuilder& s) {
+         store::Range bad = range;
+         bad.kind = static_cast<wire::RangeKind>(7);
+         s.range(bad);
+       },
+       "unknown kind 7"},
+      {[&](StreamBuilder& s) { s.gpu_kernel(kernel); }, "unknown compute kind 9"},
+  };
+  int index = 0;
+  for (const auto& [build, logged] : cases) {
+    SCOPED_TRACE(logged);
+    Sink sink(dir.file("bad" + std::to_string(index++) + ".db"));
+    StreamBuilder s;
+    s.hello(1, 0, "h", "c").end_frame();
+    build(s);
+    StreamDecoder decoder(*sink.context, "connection");
+    EXPECT_FALSE(decoder.feed(s.bytes()));
+    decoder.finish();
+    ASSERT_EQ(sink.log.size(), 1u);
+    EXPECT_NE(sink.log[0].find(logged), std::string::npos) << sink.log[0];
+    auto reader = sink.close();
+    ASSERT_TRUE(reader);
+    EXPECT_TRUE(reader->ranges().empty());
+    EXPECT_TRUE(reader->gpu_kernels().empty());
+  }
+}
+
 TEST(StreamDecoder, HowTheBytesAreSplitChangesNothing) {
   testing::TempDir dir;
   const Bytes stream = full_stream();

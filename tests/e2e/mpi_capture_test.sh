@@ -24,7 +24,10 @@ assert trace == truth, (len(trace), len(truth), [t for t in trace if t not in tr
 calls = collections.Counter(int(r["rank"]) for r in {(r["rank"], r["start_ns"]): r for r in rows}.values())
 assert calls == {0: 7, 1: 7, 2: 7, 3: 7}, calls  # seven all-to-alls per rank
 assert all(r["layer"] == "-1" and r["phase"] == "other" for r in rows), rows[0]
-assert json.load(open(sys.argv[3]))["run"]["capture_sources"] == ["mpi"]
+info = json.load(open(sys.argv[3]))
+assert info["run"]["capture_sources"] == ["mpi"]
+# `moeprof info` tells per source what was recorded and dropped: every all-to-all, nothing lost.
+assert info["sources"] == [{"source": "mpi", "recorded": sum(calls.values()), "dropped": 0}], info["sources"]
 print(f"{len(trace)} peer rows of {sum(calls.values())} all-to-alls match the program's counts")
 PY
 

@@ -127,6 +127,14 @@ TEST(Frame, RejectsForeignVersionAndOversizedFrames) {
   std::memcpy(newer.data(), &h, sizeof h);
   EXPECT_EQ(parse_frame(newer, &header, &payload, &size, &error), FrameStatus::kError);
   EXPECT_NE(error.find("version"), std::string::npos);
+  // Version 1 frames (agents before the capture records) are still read; version 0 never was.
+  for (const uint16_t version : {uint16_t{1}, uint16_t{0}}) {
+    Bytes older = build_sample_frame(0);
+    std::memcpy(&h, older.data(), sizeof h);
+    h.version = version;
+    std::memcpy(older.data(), &h, sizeof h);
+    EXPECT_EQ(parse_frame(older, &header, &payload, &size, &error), version == 1 ? FrameStatus::kOk : FrameStatus::kError);
+  }
 
   // A header claiming 4 GiB is refused from the header alone, before any payload arrives.
   Bytes huge = build_sample_frame(0);

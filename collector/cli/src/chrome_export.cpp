@@ -21,6 +21,10 @@ constexpr int64_t kUnrankedPid = 1'000'000;
 int64_t pid_of(int32_t rank) { return rank >= 0 ? rank : kUnrankedPid; }
 // Steps go on a thread of their own: tid 0, which no thread of a process can have.
 constexpr int64_t kStepsTid = 0;
+// GPU kernels go on one track per (device, stream), above every OS thread id (< 2^32).
+int64_t gpu_tid(uint32_t device, uint32_t stream) {
+  return (int64_t{1} << 48) | int64_t{device} << 32 | int64_t{stream};
+}
 
 // Writes events one per line, as text assembled in a buffer and handed over in large pieces.
 class EventStream {
@@ -178,6 +182,14 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
   reader.for_each_all_to_all({}, [&](const store::AllToAllEvent& a) { threads.insert({a.rank, a.tid}); });
   const std::vector<store::Marker> markers = reader.markers();
   for (const store::Marker& m : markers) threads.insert({m.rank, m.tid});
+  const std::vector<store::Range> ranges = reader.ranges();
+  for (const store::Range& r : ranges) threads.insert({r.rank, r.tid});
+  const std::vector<store::GpuKernel> kernels = reader.gpu_kernels();
+  std::set<std::tuple<int32_t, uint32_t, uint32_t>> gpu_tracks;  // rank, device, stream
+  for (const store::GpuKernel& k : kernels) {
+    gpu_tracks.insert({k.rank, k.device, k.stream});
+    ranks.insert(k.rank);
+  }
   for (const auto& [rank, tid] : threads) ranks.insert(rank);
 
   const std::vector<store::StepSpan> steps = reader.steps();
@@ -187,6 +199,10 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
     step_start.emplace(std::make_pair(s.rank, s.step), s.start_ns);
   }
   write_names(events, ranks, threads);
+  for (const auto& [rank, device, stream] : gpu_tracks)
+    events.begin('M', "thread_name", pid_of(rank), gpu_tid(device, stream))
+        .raw("args", "{\"name\":\"GPU " + std::to_string(device) + " stream " + std::to_string(stream) + "\"}")
+        .end();
 
   for (const store::StepSpan& s : steps) {
     events.begin('X', "step " + std::to_string(s.step), pid_of(s.rank), kStepsTid)
@@ -225,6 +241,36 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
   for (const store::Marker& m : markers) {
     events.begin('i', m.name, pid_of(m.rank), m.tid).field("s", "t").micros("ts", m.ts_ns).end();
     ++counts.markers;
+  }
+  for (const store::Range& r : ranges) {
+    std::string args = "{\"step\":" + std::to_string(r.step) + ",\"source\":" + json_quote(source_name(r.source));
+    if (r.category != 0) args += ",\"category\":" + std::to_string(r.category);
+    if (!r.payload.empty()) args += ",\"payload\":" + json_quote(r.payload);  // text: never trusted as JSON
+    args += "}";
+    const std::string category = r.domain.empty() ? "range" : r.domain;
+    if (r.kind == wire::RangeKind::kMark) {
+      events.begin('i', r.name, pid_of(r.rank), r.tid).field("s", "t").field("cat", category).micros("ts", r.start_ns);
+    } else {
+      events.begin('X', r.name, pid_of(r.rank), r.tid)
+          .field("cat", category)
+          .micros("ts", r.start_ns)
+          .micros("dur", std::max<int64_t>(r.end_ns - r.start_ns, 0));
+    }
+    events.raw("args", args).end();
+    ++counts.ranges;
+  }
+  for (const store::GpuKernel& k : kernels) {
+    events.begin('X', k.name, pid_of(k.rank), gpu_tid(k.device, k.stream))
+        .field("cat", "gpu_kernel")
+        .micros("ts", k.start_ns)
+        .micros("dur", std::max<int64_t>(k.end_ns - k.start_ns, 0))
+        .raw("args", "{\"step\":" + std::to_string(k.step) + ",\"layer\":" + std::to_string(k.layer) +
+                         ",\"correlation\":" + std::to_string(k.correlation_id) + ",\"grid\":[" +
+                         std::to_string(k.grid[0]) + "," + std::to_string(k.grid[1]) + "," + std::to_string(k.grid[2]) +
+                         "],\"block\":[" + std::to_string(k.block[0]) + "," + std::to_string(k.block[1]) + "," +
+                         std::to_string(k.block[2]) + "]}")
+        .end();
+    ++counts.gpu_kernels;
   }
   write_load_counters(events, reader, step_start, counts);
   events.finish();

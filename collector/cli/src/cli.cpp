@@ -45,18 +45,23 @@ const Command kCommands[] = {
      "\n"
      "Checks that FILE.db is a moeprof trace of a schema this build reads, SQLite's integrity\n"
      "check and that every stored blob decodes. Prints OK or each problem; exits 1 on problems.\n"},
-    {"export", export_command, "export expert load or all-to-all rows as CSV, or the trace for Perfetto",
-     "usage: moeprof export FILE.db --what expert-load|a2a [--format csv] [-o FILE]\n"
+    {"export", export_command, "export expert load, all-to-all, range or kernel rows as CSV, or the trace for Perfetto",
+     "usage: moeprof export FILE.db --what expert-load|a2a|ranges|kernels [--format csv] [-o FILE]\n"
      "       moeprof export FILE.db --format chrome [-o FILE]\n"
      "\n"
      "  --what expert-load   rank,step,layer,expert,tokens: one row per non-zero count, counts\n"
      "                       recorded more than once for the same key added up\n"
      "  --what a2a           rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns:\n"
      "                       one row per all-to-all and peer\n"
+     "  --what ranges        rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,\n"
+     "                       payload: NVTX ranges and marks, NCCL collectives (payload: JSON text)\n"
+     "  --what kernels       rank,device,stream,correlation_id,step,layer,compute_kind,name,start_ns,\n"
+     "                       end_ns,launch_ns,launch_tid,grid_x..z,block_x..z: GPU kernels (CUPTI)\n"
      "  --format csv         CSV of --what (default)\n"
      "  --format chrome      Chrome trace-event JSON of the whole trace (Perfetto's UI and\n"
      "                       chrome://tracing open it): a process per rank, steps, compute and\n"
-     "                       all-to-alls as complete events, markers, expert load as counters\n"
+     "                       all-to-alls as complete events, markers, expert load as counters,\n"
+     "                       ranges, GPU kernels on a track per device and stream\n"
      "  -o, --output FILE    write to FILE (atomically) instead of stdout ('-': stdout)\n"},
     {"place", place_command, "suggest an expert placement for the recorded load",
      "usage: moeprof place FILE.db --ranks R [--redundant N] [--nodes K] -o placement.json\n"

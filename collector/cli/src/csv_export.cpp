@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -31,6 +32,21 @@ class CsvOut {
   CsvOut& field(std::string_view text) {
     separate();
     text_.append(text);  // only fixed identifiers, never needs quoting
+    return *this;
+  }
+  // Free text (names, payloads): quoted when it holds a separator, quote or line break.
+  CsvOut& text(std::string_view text) {
+    separate();
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+      text_.append(text);
+      return *this;
+    }
+    text_.push_back('"');
+    for (char c : text) {
+      if (c == '"') text_.push_back('"');
+      text_.push_back(c);
+    }
+    text_.push_back('"');
     return *this;
   }
   void end_row() {
@@ -138,6 +154,36 @@ void write_all_to_all_csv(const store::Reader& reader, std::ostream& out) {
                           p.send_bytes, p.recv_bytes});
   });
   if (current) emit();
+}
+
+void write_ranges_csv(const store::Reader& reader, std::ostream& out) {
+  CsvOut csv(out);
+  csv.line(kRangesCsvHeader);
+  for (const store::Range& r : reader.ranges()) {
+    csv.field(r.rank).field(r.tid).field(r.step).field(range_kind_name(r.kind)).field(source_name(r.source));
+    csv.text(r.domain).text(r.name).field(r.category);
+    if (r.color != 0) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08x", r.color);
+      csv.field(std::string_view(hex));
+    } else {
+      csv.field(std::string_view());
+    }
+    csv.field(r.start_ns).field(r.end_ns).text(r.payload).end_row();
+  }
+}
+
+void write_kernels_csv(const store::Reader& reader, std::ostream& out) {
+  CsvOut csv(out);
+  csv.line(kKernelsCsvHeader);
+  for (const store::GpuKernel& k : reader.gpu_kernels()) {
+    csv.field(k.rank).field(k.device).field(k.stream).field(k.correlation_id).field(k.step).field(k.layer);
+    csv.field(k.compute_kind < 0 ? std::string() : compute_kind_name(static_cast<wire::ComputeKind>(k.compute_kind)));
+    csv.text(k.name).field(k.start_ns).field(k.end_ns).field(k.launch_ns).field(k.launch_tid);
+    for (uint32_t g : k.grid) csv.field(g);
+    for (uint32_t b : k.block) csv.field(b);
+    csv.end_row();
+  }
 }
 
 }  // namespace moeprof::cli

@@ -1,6 +1,7 @@
 // `moeprof info`: what a trace holds, as text or as one JSON object.
 #include <ctime>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "commands.h"
@@ -22,7 +23,34 @@ struct TraceSummary {
   store::TableCounts counts;
   std::vector<store::DropCount> drops;
   std::optional<std::vector<wire::Source>> sources;
+  std::optional<std::vector<store::RecordedCount>> recorded;
 };
+
+// What one capture source delivered and lost over all processes.
+struct SourceTally {
+  wire::Source source;
+  std::optional<uint64_t> recorded;  // nullopt: the trace predates recorded counts
+  uint64_t dropped = 0;
+};
+
+// Every source the trace noted, recorded or dropped anything for, in source order.
+std::vector<SourceTally> source_tallies(const TraceSummary& s) {
+  std::map<wire::Source, SourceTally> by_source;
+  const auto tally = [&](wire::Source source) -> SourceTally& {
+    auto [it, added] = by_source.try_emplace(source, SourceTally{source, std::nullopt, 0});
+    if (added && s.recorded) it->second.recorded = 0;
+    return it->second;
+  };
+  if (s.sources)
+    for (wire::Source source : *s.sources) tally(source);
+  if (s.recorded)
+    for (const store::RecordedCount& r : *s.recorded) *tally(r.source).recorded += r.count;
+  for (const store::DropCount& d : s.drops)
+    if (d.count != 0) tally(d.source).dropped += d.count;
+  std::vector<SourceTally> out;
+  for (const auto& [source, t] : by_source) out.push_back(t);
+  return out;
+}
 
 TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   TraceSummary s;
@@ -36,6 +64,7 @@ TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   s.counts = reader.counts();
   s.drops = reader.drops();
   s.sources = reader.capture_sources();
+  s.recorded = reader.recorded();
   return s;
 }
 
@@ -92,10 +121,19 @@ void print_text(const TraceSummary& s, std::ostream& out) {
   } else {
     out << "model      (not reported)\n";
   }
+  const std::vector<SourceTally> tallies = source_tallies(s);
   out << "sources    ";
   if (!s.sources) out << "(not noted by this trace's moeprof)";
   for (size_t i = 0; s.sources && i < s.sources->size(); ++i) out << (i ? ", " : "") << source_name((*s.sources)[i]);
   out << "\n";
+  for (const SourceTally& t : tallies) {
+    out << "  " << std::left << std::setw(8) << source_name(t.source) << std::right << " recorded ";
+    if (t.recorded)
+      out << *t.recorded;
+    else
+      out << "(not counted by this trace's moeprof)";
+    out << ", dropped " << t.dropped << "\n";
+  }
   out << "ranks      " << s.ranks.size();
   if (!s.ranks.empty()) out << " (" << rank_list(s.ranks) << ")";
   out << "\n";
@@ -202,6 +240,19 @@ void print_json(const TraceSummary& s, std::ostream& out) {
   json.key("rows").begin_object();
   for (const auto& [table, rows] : row_counts(s.counts)) json.key(table).value(rows);
   json.end_object();
+  json.key("sources").begin_array();
+  for (const SourceTally& t : source_tallies(s)) {
+    json.begin_object();
+    json.key("source").value(source_name(t.source));
+    json.key("recorded");
+    if (t.recorded)
+      json.value(*t.recorded);
+    else
+      json.null();
+    json.key("dropped").value(t.dropped);
+    json.end_object();
+  }
+  json.end_array();
   json.key("dropped").value(s.counts.dropped);
   json.key("drops").begin_array();
   for (const store::DropCount& d : s.drops) {

@@ -20,6 +20,11 @@ std::string compute_kind_name(wire::ComputeKind kind) {
   return name_of(kNames, static_cast<uint8_t>(kind));
 }
 
+std::string range_kind_name(wire::RangeKind kind) {
+  static const char* const kNames[] = {"push_pop", "start_end", "mark"};
+  return name_of(kNames, static_cast<uint8_t>(kind));
+}
+
 std::string source_name(wire::Source source) {
   static const char* const kNames[] = {"api", "mpi", "nccl", "nvtx", "cupti", "python", "agent"};
   return name_of(kNames, static_cast<uint8_t>(source));

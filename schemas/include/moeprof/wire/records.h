@@ -18,7 +18,10 @@ static_assert(std::endian::native == std::endian::little,
               "the wire format is little-endian and records are copied as they lie in memory");
 
 inline constexpr uint32_t kFrameMagic = 0x4657504Du;  // "MPWF" in memory order
-inline constexpr uint16_t kWireVersion = 1;
+// 2 added the Range, GpuKernel and Recorded records; readers take frames of every version
+// from kOldestWireVersion on (a version-1 stream is a version-2 stream without them).
+inline constexpr uint16_t kWireVersion = 2;
+inline constexpr uint16_t kOldestWireVersion = 1;
 // Frames above this size are rejected before anything is allocated for them.
 inline constexpr uint32_t kMaxPayloadSize = 64u << 20;
 

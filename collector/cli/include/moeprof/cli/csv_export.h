@@ -13,6 +13,11 @@ namespace moeprof::cli {
 inline constexpr std::string_view kExpertLoadCsvHeader = "rank,step,layer,expert,tokens";
 inline constexpr std::string_view kAllToAllCsvHeader =
     "rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns";
+inline constexpr std::string_view kRangesCsvHeader =
+    "rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,payload";
+inline constexpr std::string_view kKernelsCsvHeader =
+    "rank,device,stream,correlation_id,step,layer,compute_kind,name,start_ns,end_ns,launch_ns,launch_tid,"
+    "grid_x,grid_y,grid_z,block_x,block_y,block_z";
 
 // One row per non-zero token count; counts of the same (rank, step, layer, expert) recorded
 // in several rows are added up. Sorted by rank, step, layer, expert.
@@ -20,5 +25,11 @@ void write_expert_load_csv(const store::Reader& reader, std::ostream& out);
 // One row per all-to-all and peer; phase as dispatch/combine/other. Sorted by rank,
 // start_ns, peer.
 void write_all_to_all_csv(const store::Reader& reader, std::ostream& out);
+// One row per range or mark (kind push_pop, start_end or mark; color as 0xAARRGGBB hex,
+// empty when none); text fields quoted as RFC 4180 asks. Sorted by rank, start_ns.
+void write_ranges_csv(const store::Reader& reader, std::ostream& out);
+// One row per GPU kernel; compute_kind empty when the kernel was not classified. Sorted by
+// rank, start_ns.
+void write_kernels_csv(const store::Reader& reader, std::ostream& out);
 
 }  // namespace moeprof::cli

@@ -13,6 +13,7 @@ std::string phase_name(wire::Phase phase);
 std::string compute_kind_name(wire::ComputeKind kind);
 // "api", "mpi", "nccl", "nvtx", "cupti", "python", "agent".
 std::string source_name(wire::Source source);
+std::string range_kind_name(wire::RangeKind kind);
 // "ring_full", "no_ring", "too_large", "send_failed", "bad_frame".
 std::string drop_reason_name(wire::DropReason reason);
 
