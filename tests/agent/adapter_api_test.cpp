@@ -144,7 +144,7 @@ TEST_F(AdapterApiTest, RangesCarryDomainNamePayloadAndKind) {
   EXPECT_EQ(+r1.tid, 77u);
   EXPECT_EQ(+r1.domain_size, 0u);
   EXPECT_EQ(text(ranges[1], 0, r1.name_size), "checkpoint");
-  EXPECT_EQ(ranges[1].var.size(), r1.name_size);  // no payload
+  EXPECT_EQ(ranges[1].var.size(), size_t{r1.name_size});  // no payload
 
   const auto r2 = ranges[2].as<wire::Range>();
   EXPECT_EQ(+r2.kind, static_cast<uint8_t>(wire::RangeKind::kPushPop));
