@@ -24,9 +24,17 @@ void OverviewModel::set_overview(const TraceOverview& o) {
   text(tr("moeprof"), QString::fromStdString(o.run.moeprof_version));
   text(tr("Finished"), o.run.finalized ? tr("yes, exit code %1").arg(o.run.exit_code) : tr("no (still recording?)"));
   text(tr("Router decisions"), QString::fromStdString(o.run.routing_mode));
+  // Per source "name" (older traces), or "name: N recorded, M dropped".
   QStringList sources;
-  for (wire::Source s : o.sources.value_or(std::vector<wire::Source>{})) sources << QString::fromStdString(cli::source_name(s));
-  text(tr("Capture sources"), !o.sources ? tr("not noted (a trace of an older moeprof)") : sources.isEmpty() ? tr("none") : sources.join(QStringLiteral(", ")));
+  for (const store::SourceTally& t : o.tallies) {
+    QString entry = QString::fromStdString(cli::source_name(t.source));
+    if (t.recorded) entry += tr(": %L1 recorded, %L2 dropped").arg(*t.recorded).arg(t.dropped);
+    else if (t.dropped != 0) entry += tr(": %L1 dropped").arg(t.dropped);
+    sources << entry;
+  }
+  text(tr("Capture sources"), !o.sources && sources.isEmpty() ? tr("not noted (a trace of an older moeprof)")
+                              : sources.isEmpty()            ? tr("none")
+                                                             : sources.join(QStringLiteral("; ")));
   if (o.model)
     text(tr("Model"), tr("%1: %2 layers, %3 experts, top-%4, %5 shared, hidden %6")
                           .arg(QString::fromStdString(o.model->name))

@@ -12,6 +12,7 @@ TraceOverview load_overview(const store::Reader& reader) {
   o.processes = reader.processes();
   o.steps = reader.step_range();
   o.sources = reader.capture_sources();
+  o.tallies = reader.source_tallies();
   o.counts = reader.counts();
   o.summarised = reader.summaries().has_value();
   o.all_layers = analysis::load_stats(analysis::sum_over_layers(analysis::expert_load_matrix(reader, {})));

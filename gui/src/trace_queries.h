@@ -28,6 +28,7 @@ struct TraceOverview {
   std::vector<store::ProcessInfo> processes;
   std::optional<std::pair<int64_t, int64_t>> steps;  // [first, last]
   std::optional<std::vector<wire::Source>> sources;   // capture sources of its events
+  std::vector<store::SourceTally> tallies;            // what each source recorded and dropped
   store::TableCounts counts;
   bool summarised = false;        // the trace has window summaries
   analysis::LoadStats all_layers;  // tokens per expert summed over layers, whole trace

@@ -126,5 +126,19 @@ TEST_F(GuiTrace, OverviewModelShowsTheRunAndHeadlineNumbers) {
   EXPECT_EQ(value_of(QStringLiteral("Capture sources")).data().toString(), QStringLiteral("api"));  // synth writes API events
 }
 
+TEST(OverviewModelSources, ShowWhatEachSourceRecordedAndDropped) {
+  OverviewModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  TraceOverview o;
+  o.sources = std::vector<wire::Source>{wire::Source::kApi, wire::Source::kNccl};
+  o.tallies = {{wire::Source::kApi, 1234567, 0}, {wire::Source::kNccl, 12, 3}};
+  model.set_overview(o);
+  QString shown;
+  for (int row = 0; row < model.rowCount(); ++row)
+    if (model.index(row, OverviewModel::kPropertyColumn).data().toString() == QStringLiteral("Capture sources"))
+      shown = model.index(row, OverviewModel::kValueColumn).data().toString();
+  EXPECT_EQ(shown, QStringLiteral("api: %L1 recorded, 0 dropped; nccl: 12 recorded, 3 dropped").arg(1234567));
+}
+
 }  // namespace
 }  // namespace moeprof::gui

@@ -1,7 +1,6 @@
 // `moeprof info`: what a trace holds, as text or as one JSON object.
 #include <ctime>
 #include <iomanip>
-#include <map>
 #include <sstream>
 
 #include "commands.h"
@@ -23,34 +22,8 @@ struct TraceSummary {
   store::TableCounts counts;
   std::vector<store::DropCount> drops;
   std::optional<std::vector<wire::Source>> sources;
-  std::optional<std::vector<store::RecordedCount>> recorded;
+  std::vector<store::SourceTally> tallies;
 };
-
-// What one capture source delivered and lost over all processes.
-struct SourceTally {
-  wire::Source source;
-  std::optional<uint64_t> recorded;  // nullopt: the trace predates recorded counts
-  uint64_t dropped = 0;
-};
-
-// Every source the trace noted, recorded or dropped anything for, in source order.
-std::vector<SourceTally> source_tallies(const TraceSummary& s) {
-  std::map<wire::Source, SourceTally> by_source;
-  const auto tally = [&](wire::Source source) -> SourceTally& {
-    auto [it, added] = by_source.try_emplace(source, SourceTally{source, std::nullopt, 0});
-    if (added && s.recorded) it->second.recorded = 0;
-    return it->second;
-  };
-  if (s.sources)
-    for (wire::Source source : *s.sources) tally(source);
-  if (s.recorded)
-    for (const store::RecordedCount& r : *s.recorded) *tally(r.source).recorded += r.count;
-  for (const store::DropCount& d : s.drops)
-    if (d.count != 0) tally(d.source).dropped += d.count;
-  std::vector<SourceTally> out;
-  for (const auto& [source, t] : by_source) out.push_back(t);
-  return out;
-}
 
 TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   TraceSummary s;
@@ -64,7 +37,7 @@ TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   s.counts = reader.counts();
   s.drops = reader.drops();
   s.sources = reader.capture_sources();
-  s.recorded = reader.recorded();
+  s.tallies = reader.source_tallies();
   return s;
 }
 
@@ -121,17 +94,16 @@ void print_text(const TraceSummary& s, std::ostream& out) {
   } else {
     out << "model      (not reported)\n";
   }
-  const std::vector<SourceTally> tallies = source_tallies(s);
   out << "sources    ";
   if (!s.sources) out << "(not noted by this trace's moeprof)";
   for (size_t i = 0; s.sources && i < s.sources->size(); ++i) out << (i ? ", " : "") << source_name((*s.sources)[i]);
   out << "\n";
-  for (const SourceTally& t : tallies) {
+  for (const store::SourceTally& t : s.tallies) {
     out << "  " << std::left << std::setw(8) << source_name(t.source) << std::right << " recorded ";
     if (t.recorded)
       out << *t.recorded;
     else
-      out << "(not counted by this trace's moeprof)";
+      out << "(not counted)";
     out << ", dropped " << t.dropped << "\n";
   }
   out << "ranks      " << s.ranks.size();
@@ -241,7 +213,7 @@ void print_json(const TraceSummary& s, std::ostream& out) {
   for (const auto& [table, rows] : row_counts(s.counts)) json.key(table).value(rows);
   json.end_object();
   json.key("sources").begin_array();
-  for (const SourceTally& t : source_tallies(s)) {
+  for (const store::SourceTally& t : s.tallies) {
     json.begin_object();
     json.key("source").value(source_name(t.source));
     json.key("recorded");

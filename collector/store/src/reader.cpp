@@ -720,6 +720,27 @@ std::vector<DropCount> Reader::drops() const {
   return out;
 }
 
+std::vector<SourceTally> Reader::source_tallies() const {
+  const std::optional<std::vector<wire::Source>> noted = capture_sources();
+  // No recorded rows at all: the events were not delivered by an agent (synth writes them
+  // directly) or the trace predates the counts; either way nothing says how many there were.
+  std::optional<std::vector<RecordedCount>> delivered = recorded();
+  if (delivered && delivered->empty()) delivered.reset();
+  std::map<wire::Source, SourceTally> by_source;
+  const auto tally = [&](wire::Source source) -> SourceTally& {
+    auto [it, added] = by_source.try_emplace(source, SourceTally{source, std::nullopt, 0});
+    if (added && delivered) it->second.recorded = 0;
+    return it->second;
+  };
+  for (wire::Source source : noted.value_or(std::vector<wire::Source>{})) tally(source);
+  for (const RecordedCount& r : delivered.value_or(std::vector<RecordedCount>{})) *tally(r.source).recorded += r.count;
+  for (const DropCount& d : drops())
+    if (d.count != 0) tally(d.source).dropped += d.count;
+  std::vector<SourceTally> out;
+  for (const auto& [source, t] : by_source) out.push_back(t);
+  return out;
+}
+
 std::optional<std::vector<RecordedCount>> Reader::recorded() const {
   if (impl_->version < kFirstVersionWithCaptureSources) return std::nullopt;
   std::vector<RecordedCount> out;

@@ -183,6 +183,38 @@ TEST(Writer, NotesTheCaptureSourcesOfItsEvents) {
   EXPECT_EQ(Reader::open(path, nullptr)->capture_sources(), std::nullopt);
 }
 
+TEST(Writer, RecordedCountsAddUpAndTallyWithDropsPerSource) {
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  auto w = Writer::create(path, nullptr);
+  ASSERT_TRUE(w);
+  using wire::Source;
+  const int64_t p1 = w->add_process(ProcessInfo{});
+  const int64_t p2 = w->add_process(ProcessInfo{});
+  w->add_marker({.rank = 0, .step = 0, .tid = 1, .ts_ns = 3, .source = Source::kApi, .name = "m"});  // notes api
+  w->add_recorded({p1, 0, Source::kMpi, 10});
+  w->add_recorded({p1, 0, Source::kMpi, 5});  // frames' counts add up
+  w->add_recorded({p2, 1, Source::kMpi, 7});
+  w->add_recorded({p2, 1, Source::kNccl, 3});
+  w->add_drops({p2, 1, Source::kNccl, wire::DropReason::kAdapterFull, 4});
+  w->add_drops({p1, 0, Source::kCupti, wire::DropReason::kRingFull, 2});
+  ASSERT_TRUE(w->finalize(RunInfo{})) << w->error();
+  auto reader = Reader::open(path, nullptr);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->recorded(), (std::vector<RecordedCount>{{p1, 0, Source::kMpi, 15}, {p2, 1, Source::kMpi, 7},
+                                                            {p2, 1, Source::kNccl, 3}}));
+  // api was noted but no agent delivered it (the marker came straight into the writer): 0.
+  EXPECT_EQ(reader->source_tallies(), (std::vector<SourceTally>{{Source::kApi, 0, 0},
+                                                                {Source::kMpi, 22, 0},
+                                                                {Source::kNccl, 3, 4},
+                                                                {Source::kCupti, 0, 2}}));
+  reader.reset();
+  raw_exec(path, "DELETE FROM recorded");  // as a synthetic trace: nothing says how many
+  EXPECT_EQ(Reader::open(path, nullptr)->source_tallies(),
+            (std::vector<SourceTally>{{Source::kApi, std::nullopt, 0}, {Source::kNccl, std::nullopt, 4},
+                                      {Source::kCupti, std::nullopt, 2}}));
+}
+
 TEST(Writer, ALiveTraceIsReadableAndCommittedBatchesAppear) {
   TempDir dir;
   const std::string path = dir.file("live.db");

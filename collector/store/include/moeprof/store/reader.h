@@ -86,6 +86,10 @@ class Reader {
   std::vector<DropCount> drops() const;
   // Records per (process, capture source); nullopt for traces older than schema 4.
   std::optional<std::vector<RecordedCount>> recorded() const;
+  // Per source, in source order: every source the trace noted (capture_sources), recorded
+  // or dropped anything for, with its records and drops summed over the processes (records
+  // unknown when no agent delivered any: older or synthetic traces).
+  std::vector<SourceTally> source_tallies() const;
   // The capture sources the trace's events came from (api, mpi, nccl, ...), ascending;
   // nullopt for a trace written before they were noted.
   std::optional<std::vector<wire::Source>> capture_sources() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,14 @@ struct RecordedCount {
   wire::Source source = wire::Source::kApi;
   uint64_t count = 0;
   bool operator==(const RecordedCount&) const = default;
+};
+
+// What one capture source delivered and lost over all processes of a trace.
+struct SourceTally {
+  wire::Source source = wire::Source::kApi;
+  std::optional<uint64_t> recorded;  // nullopt: not counted (older trace, or no agent delivered it)
+  uint64_t dropped = 0;
+  bool operator==(const SourceTally&) const = default;
 };
 
 struct DropCount {
