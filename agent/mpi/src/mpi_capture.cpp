@@ -126,6 +126,13 @@ void end(moeprof_span span, const PeerBytes& bytes) {
 
 bool open(const moeprof_span& span) { return span.opaque[1] != 0; }
 
+// The bytes of a blocking all-to-all, reused by the thread's next one so that recording it
+// allocates nothing once the vectors have grown to the communicator's size.
+PeerBytes& scratch_bytes() {
+  thread_local PeerBytes bytes;
+  return bytes;
+}
+
 moeprof_span begin() { return moeprof_source_all_to_all_begin(MOEPROF_SOURCE_MPI, -1, MOEPROF_PHASE_OTHER); }
 
 // Bytes of the three call shapes; MPI_IN_PLACE sends what it receives.
@@ -203,7 +210,7 @@ int MPI_Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void
                  MPI_Datatype recvtype, MPI_Comm comm) {
   const moeprof_span span = begin();
   const int rc = PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-  PeerBytes bytes;
+  PeerBytes& bytes = scratch_bytes();
   if (open(span) && rc == MPI_SUCCESS && alltoall_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype, comm, &bytes))
     end(span, bytes);
   return rc;
@@ -213,7 +220,7 @@ int MPI_Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls
                   const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm) {
   const moeprof_span span = begin();
   const int rc = PMPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm);
-  PeerBytes bytes;
+  PeerBytes& bytes = scratch_bytes();
   if (open(span) && rc == MPI_SUCCESS && alltoallv_bytes(sendbuf, sendcounts, sendtype, recvcounts, recvtype, comm, &bytes))
     end(span, bytes);
   return rc;
@@ -223,7 +230,7 @@ int MPI_Alltoallw(const void* sendbuf, const int sendcounts[], const int sdispls
                   void* recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm) {
   const moeprof_span span = begin();
   const int rc = PMPI_Alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm);
-  PeerBytes bytes;
+  PeerBytes& bytes = scratch_bytes();
   const bool in_place = sendbuf == MPI_IN_PLACE;
   if (open(span) && rc == MPI_SUCCESS &&
       peer_bytes(
