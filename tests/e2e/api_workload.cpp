@@ -384,7 +384,10 @@ bool write_counts(const Options& o, const Tally& t) {
   out << "{\"processes\": " << o.procs + 1 << ", \"steps\": " << t.steps
       << ", \"router_decisions\": " << t.router_batches << ", \"all_to_all\": " << t.all_to_all
       << ", \"compute_spans\": " << t.compute_spans << ", \"markers\": " << t.markers
-      << ", \"placements\": " << t.placement_slots << "}\n";
+      << ", \"placements\": " << t.placement_slots
+      // Every call that puts a record in a ring: step begin and end, counts, routing, spans, markers.
+      << ", \"api_records\": "
+      << 2 * t.steps + t.expert_count_calls + t.router_batches + t.all_to_all + t.compute_spans + t.markers << "}\n";
   return static_cast<bool>(out);
 }
 

@@ -49,6 +49,8 @@ for key in ["steps", "router_decisions", "all_to_all", "compute_spans", "markers
 # sample:2 records routing on even steps: 4 ranks x 4 threads x 6 layers x 10 steps
 expect("router batches the workload made", truth["router_decisions"], 4 * 4 * 6 * 10)
 expect("dropped", info["dropped"], 0)
+expect("per source: all recorded through the C API, nothing dropped", info["sources"],
+       [{"source": "api", "recorded": truth["api_records"], "dropped": 0}])
 expect("drops", [d for d in info["drops"] if d["count"]], [])
 expect("clean exits", [p["pid"] for p in info["processes"] if not p["clean_exit"]], [])
 expect("ranks of the children", sorted(p["rank"] for p in info["processes"])[1:], [0, 1, 2, 3])

@@ -101,6 +101,7 @@ void print_summary(const std::string& path, const ingest::IngestTotals& totals, 
        << (totals.record_total() == 1 ? "" : "s") << " (" << n(RecordType::kExpertCounts) << " expert counts, "
        << n(RecordType::kRouterDecisions) << " router decisions, " << n(RecordType::kAllToAll) << " all-to-all, "
        << n(RecordType::kComputeSpan) << " compute spans, " << n(RecordType::kMarker) << " markers, "
+       << n(RecordType::kRange) << " ranges, " << n(RecordType::kGpuKernel) << " GPU kernels, "
        << n(RecordType::kStepEnd) << " step ends), " << totals.agent_dropped + totals.bad_frames << " dropped";
   if (totals.bad_frames != 0) line << " (" << totals.bad_frames << " bad frames)";
   io.err << line.str() << std::endl;

@@ -11,7 +11,8 @@ using wire::RecordView;
 uint64_t IngestTotals::record_total() const {
   uint64_t total = 0;
   for (uint64_t n : records) total += n;
-  return total;
+  // Per-frame bookkeeping, not events.
+  return total - records[static_cast<uint8_t>(RecordType::kRecorded)];
 }
 
 namespace {

@@ -22,7 +22,7 @@ struct IngestTotals {
   uint64_t records[wire::kRecordTypeCount] = {};  // records stored, by RecordType
   uint64_t agent_dropped = 0;                     // sum of the agents' Drops records
 
-  uint64_t record_total() const;
+  uint64_t record_total() const;  // every record but the frames' Recorded counts
 };
 
 // Shared by every stream of one trace. Used from one thread (the collector's).
