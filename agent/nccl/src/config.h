@@ -23,7 +23,7 @@ inline constexpr int kDefaultEvents = 0x7;  // group | coll | p2p
 struct PoolSizes {
   uint32_t tasks = kDefaultPool;  // collective and P2P events
   uint32_t groups = kDefaultPool / 16;
-  uint32_t scratch = 4;           // all-to-all aggregations at once
+  uint32_t scratch = 4;           // all-to-all aggregations at once (threads emitting)
   static PoolSizes for_pool(uint32_t pool) noexcept;
 };
 
