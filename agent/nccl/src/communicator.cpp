@@ -27,14 +27,8 @@ uint64_t bytes_of(uint64_t count, const char* datatype) {
   return __builtin_mul_overflow(count, datatype_size(datatype), &bytes) ? UINT64_MAX : bytes;
 }
 
-// The payload fields every range of a communicator starts with.
-JsonObject& communicator_fields(JsonObject& json, const CommunicatorInfo& info) {
-  json.hex_text("comm", info.hash);
-  if (info.name[0] != '\0') json.text("comm_name", info.name);
-  return json.integer("rank", info.rank).integer("nranks", info.nranks).boolean("world_ranks", info.world_ranks);
-}
 
-constexpr size_t kPayloadBytes = 512;  // fits every field at its longest
+constexpr size_t kPayloadBytes = 1024;  // fits every field at its longest
 
 }  // namespace
 
@@ -47,6 +41,11 @@ Communicator::Communicator(const CommunicatorInfo& info, const PoolSizes& pools,
       peer_ids_(new (std::nothrow) int32_t[size_t{pools.scratch} * static_cast<uint32_t>(info.nranks)]()),
       peer_bytes_(new (std::nothrow) uint64_t[size_t{pools.scratch} * static_cast<uint32_t>(info.nranks) * 2]()),
       peer_seen_(new (std::nothrow) uint8_t[size_t{pools.scratch} * static_cast<uint32_t>(info.nranks)]()) {
+  JsonObject prefix(payload_prefix_, sizeof payload_prefix_);
+  prefix.hex_text("comm", info.hash);
+  if (info.name[0] != '\0') prefix.text("comm_name", info.name);
+  prefix.integer("rank", info.rank).integer("nranks", info.nranks).boolean("world_ranks", info.world_ranks);
+  payload_prefix_size_ = prefix.members_size();  // fits: the name is at most 63 bytes, 378 escaped
   const size_t n = static_cast<uint32_t>(info.nranks);
   if (!allocated(pools)) return;
   size_t i = 0;
@@ -121,7 +120,6 @@ GroupState* Communicator::live_group(void* handle) noexcept {
 }
 
 void* Communicator::start_task(const Event& event, GroupState* group) noexcept {
-  const int64_t now = host_.now_ns();
   TaskState* t = tasks_.acquire();
   if (t == nullptr) {
     host_.drops(1);
@@ -129,28 +127,37 @@ void* Communicator::start_task(const Event& event, GroupState* group) noexcept {
     return nullptr;
   }
   t->kind = event.kind;
-  t->send = event.kind == EventKind::kP2p && is_send(event.func);
   t->stopped = false;
-  t->start_ns = now;
-  t->end_ns = now;
-  t->step = host_.current_step();
-  t->tid = host_.thread_id();
-  t->in_engine = host_.in_engine_all_to_all();
   t->channels = static_cast<uint8_t>(std::min<uint32_t>(event.channels, 255));
   t->peer = event.peer;
   t->count = event.count;
   t->bytes = bytes_of(event.count, event.datatype);
-  t->seq = event.seq;
-  copy_text(t->func, event.func);
   copy_text(t->datatype, event.datatype);
-  copy_text(t->algo, event.algo);
-  copy_text(t->proto, event.proto);
   t->group = group;
   t->next = nullptr;
-  if (group != nullptr) {
-    (group->last != nullptr ? group->last->next : group->first) = t;
+  if (group != nullptr) {  // a P2P event
+    t->send = is_send(event.func);
+    if (group->first == nullptr) {
+      group->start_ns = host_.now_ns();
+      group->step = host_.current_step();
+      group->tid = host_.thread_id();
+      group->in_engine = host_.in_engine_all_to_all();
+      group->first = t;
+    } else {
+      group->last->next = t;
+    }
     group->last = t;
     ++group->held;
+  } else {
+    t->send = false;
+    t->start_ns = host_.now_ns();
+    t->step = host_.current_step();
+    t->tid = host_.thread_id();
+    t->in_engine = host_.in_engine_all_to_all();
+    t->seq = event.seq;
+    copy_text(t->func, event.func);
+    copy_text(t->algo, event.algo);
+    copy_text(t->proto, event.proto);
   }
   t->header.kind.store(HandleKind::kTask, std::memory_order_relaxed);
   return t;
@@ -170,13 +177,14 @@ void Communicator::stop(void* handle) noexcept {
 
 void Communicator::stop_task(TaskState* t) noexcept {
   if (t->stopped) return;
-  t->end_ns = host_.now_ns();
   t->stopped = true;
   if (t->kind == EventKind::kCollective) {
+    t->end_ns = host_.now_ns();
     record_collective(*t);
     release(t);
   }
-  // A P2P event waits for its group to stop: only the whole group says what it was.
+  // A P2P event waits for its group to stop: only the whole group says what it was, and its
+  // end is the group's.
 }
 
 void Communicator::stop_group(GroupState* g) noexcept {
@@ -198,7 +206,7 @@ void Communicator::stop_group(GroupState* g) noexcept {
       if (sends_to_several && receives_from_several) {
         record_group_all_to_all(*g, now);
       } else {
-        for (const TaskState* t = g->first; t != nullptr; t = t->next) record_p2p_range(*t, t->stopped ? t->end_ns : now);
+        for (const TaskState* t = g->first; t != nullptr; t = t->next) record_p2p_range(*g, *t, now);
       }
     }
   }
@@ -250,7 +258,7 @@ void Communicator::record_collective(const TaskState& t) noexcept {
   }
   char buffer[kPayloadBytes];
   JsonObject json(buffer, sizeof buffer);
-  communicator_fields(json, info_)
+  json.members(payload_prefix_ + 1, payload_prefix_size_)  // after its "{"
       .unsigned_integer("bytes", t.bytes)
       .unsigned_integer("count", t.count)
       .text("datatype", t.datatype)
@@ -269,27 +277,26 @@ void Communicator::record_collective(const TaskState& t) noexcept {
   host_.range(r);
 }
 
-void Communicator::record_p2p_range(const TaskState& t, int64_t end_ns) noexcept {
+void Communicator::record_p2p_range(const GroupState& g, const TaskState& t, int64_t end_ns) noexcept {
   char buffer[kPayloadBytes];
   JsonObject json(buffer, sizeof buffer);
-  communicator_fields(json, info_)
+  json.members(payload_prefix_ + 1, payload_prefix_size_)  // after its "{"
       .integer("peer", t.peer)
       .unsigned_integer("bytes", t.bytes)
       .unsigned_integer("count", t.count)
       .text("datatype", t.datatype);
   RangeRecord r;
-  r.start_ns = t.start_ns;
+  r.start_ns = g.start_ns;
   r.end_ns = end_ns;
-  r.step = t.step;
-  r.tid = t.tid;
-  r.name = t.func;
+  r.step = g.step;
+  r.tid = g.tid;
+  r.name = t.send ? "Send" : "Recv";
   r.payload = json.finish();
   host_.range(r);
 }
 
 void Communicator::record_group_all_to_all(const GroupState& g, int64_t now) noexcept {
-  const TaskState& first = *g.first;
-  if (first.in_engine) return;
+  if (g.in_engine) return;
   Scratch* s = scratch_.acquire();
   if (s == nullptr) {
     host_.drops(g.held);
@@ -300,13 +307,11 @@ void Communicator::record_group_all_to_all(const GroupState& g, int64_t now) noe
   std::memset(s->recv, 0, n * sizeof *s->recv);
   std::memset(s->seen, 0, n * sizeof *s->seen);
   AllToAllRecord r;
-  r.start_ns = first.start_ns;
-  r.end_ns = first.start_ns;
-  r.step = first.step;
-  r.tid = first.tid;
+  r.start_ns = g.start_ns;
+  r.end_ns = now;
+  r.step = g.step;
+  r.tid = g.tid;
   for (const TaskState* t = g.first; t != nullptr; t = t->next) {
-    r.start_ns = std::min(r.start_ns, t->start_ns);
-    r.end_ns = std::max(r.end_ns, t->stopped ? t->end_ns : now);
     if (t->peer < 0 || static_cast<uint32_t>(t->peer) >= n) continue;  // not a rank of this communicator
     const auto p = static_cast<uint32_t>(t->peer);
     uint64_t& sum = t->send ? s->send[p] : s->recv[p];

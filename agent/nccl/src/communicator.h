@@ -17,9 +17,13 @@
 //     peer: ncclAlltoAll, which NCCL 2.28 issues as one send and one receive per rank, and a
 //     grouped ncclSend/ncclRecv loop both qualify; a pipeline's send/receive pair, a gather's
 //     root or a scatter's root do not). Its bytes per peer add up count x datatype size of
-//     the sends and receives with that peer; start is the first P2P start, end the last P2P
-//     stop; step, thread and "inside the engine's own all-to-all" are those of its first P2P
-//     start. Otherwise each P2P event is a range of its own when the group stops.
+//     the sends and receives with that peer. Otherwise each P2P event is a range of its own.
+//   - Times of P2P events: NCCL starts a plan's P2P events back to back and stops them back to
+//     back, the Group right after the last. The model reads the clock at the group's first
+//     P2P start and when the group stops, and every P2P event of the group spans that
+//     interval (start = first start, end = last stop, to within the plugin's own calls): two
+//     clock reads per group instead of two per event. Step, thread and "inside the engine's
+//     own all-to-all" are likewise those of the first P2P start.
 //   - An all-to-all that started while the engine reported its own (Host::in_engine_all_to_all)
 //     is not recorded: the engine's record already holds those bytes.
 // Peers are communicator ranks; they are world ranks when the communicator spans the job
@@ -66,7 +70,7 @@ struct TaskState {
   EventKind kind = EventKind::kOther;  // kCollective or kP2p
   bool send = false;                   // P2p: a send (else a receive)
   bool stopped = false;
-  bool in_engine = false;
+  bool in_engine = false;              // collective (a P2P event's is its group's)
   uint8_t channels = 0;
   int32_t peer = -1;  // P2p: peer; collective: root
   uint32_t tid = 0;
@@ -75,7 +79,7 @@ struct TaskState {
   uint64_t count = 0;
   uint64_t bytes = 0;
   uint64_t seq = 0;
-  int64_t start_ns = 0;
+  int64_t start_ns = 0;  // collective (a P2P event's times are its group's)
   int64_t end_ns = 0;
   int64_t step = 0;
   char func[24] = {};
@@ -90,6 +94,11 @@ struct GroupState {
   TaskState* last = nullptr;
   uint32_t held = 0;  // P2P events in the list
   uint32_t lost = 0;  // P2P events of this group that found no object
+  // Taken at the first P2P start: shared by all the group's P2P events.
+  bool in_engine = false;
+  uint32_t tid = 0;
+  int64_t start_ns = 0;
+  int64_t step = 0;
 };
 
 // Per-peer sums of one all-to-all, nranks entries each.
@@ -130,12 +139,16 @@ class Communicator {
   void stop_group(GroupState* group) noexcept;
 
   void record_collective(const TaskState& task) noexcept;
-  void record_p2p_range(const TaskState& task, int64_t end_ns) noexcept;
+  void record_p2p_range(const GroupState& group, const TaskState& task, int64_t end_ns) noexcept;
   void record_group_all_to_all(const GroupState& group, int64_t now) noexcept;
   void release_tasks(GroupState* group) noexcept;
   void release(TaskState* task) noexcept;
 
   CommunicatorInfo info_;
+  // The payload members every range of this communicator starts with (comm, rank, ...),
+  // written once: "{" and then payload_prefix_size_ bytes.
+  char payload_prefix_[512] = {};
+  size_t payload_prefix_size_ = 0;
   Host& host_;
   FixedPool<GroupState> groups_;
   FixedPool<TaskState> tasks_;

@@ -26,7 +26,16 @@ class FixedPool {
   // False when the memory could not be had (the pool then holds nothing).
   bool allocated(uint32_t wanted) const noexcept { return capacity_ == wanted; }
   uint32_t capacity() const noexcept { return capacity_; }
-  uint32_t in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
+  // Objects given out now: walks the free list, so only while no other thread uses the pool
+  // (tests, diagnostics). No counter is kept: the hot path pays two atomic updates per object
+  // already.
+  uint32_t in_use() const noexcept {
+    uint32_t free = 0;
+    for (uint32_t i = static_cast<uint32_t>(head_.load(std::memory_order_acquire)); i != kNone && free <= capacity_;
+         i = next_[i].load(std::memory_order_relaxed))
+      ++free;
+    return capacity_ - free;
+  }
 
   // An object in the state the last release() left it in (value-initialised at first), or
   // nullptr when all are in use.
@@ -36,10 +45,8 @@ class FixedPool {
       const uint32_t index = static_cast<uint32_t>(head);
       if (index == kNone) return nullptr;
       const uint32_t next = next_[index].load(std::memory_order_relaxed);
-      if (head_.compare_exchange_weak(head, tagged(head, next), std::memory_order_acq_rel, std::memory_order_acquire)) {
-        in_use_.fetch_add(1, std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(head, tagged(head, next), std::memory_order_acq_rel, std::memory_order_acquire))
         return &values_[index];
-      }
     }
   }
 
@@ -50,7 +57,6 @@ class FixedPool {
     do {
       next_[index].store(static_cast<uint32_t>(head), std::memory_order_relaxed);
     } while (!head_.compare_exchange_weak(head, tagged(head, index), std::memory_order_release, std::memory_order_relaxed));
-    in_use_.fetch_sub(1, std::memory_order_relaxed);
   }
 
   // Every object, in use or not (for a final sweep once no other thread uses the pool).
@@ -67,7 +73,6 @@ class FixedPool {
   std::unique_ptr<std::atomic<uint32_t>[]> next_;
   uint32_t capacity_ = 0;
   std::atomic<uint64_t> head_{kNone};
-  std::atomic<uint32_t> in_use_{0};
 };
 
 }  // namespace moeprof::nccl

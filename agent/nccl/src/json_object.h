@@ -18,15 +18,20 @@ class JsonObject {
   JsonObject& hex_text(const char* key, uint64_t value) noexcept;  // "0x..." (a string: JSON
                                                                    // numbers lose 64-bit values)
   JsonObject& boolean(const char* key, bool value) noexcept;
+  // Members another JsonObject wrote (the text between its braces), appended as they are.
+  JsonObject& members(const char* text, size_t size) noexcept;
+  // Bytes of this object's members so far (its text after the opening brace, before
+  // finish()); 0 once it overflowed.
+  size_t members_size() const noexcept { return overflow_ ? 0 : size_ - 1; }
 
   // The object's text ("{...}"), or nullptr when it did not fit.
   const char* finish() noexcept;
 
  private:
   void key(const char* name) noexcept;
-  void put(char c) noexcept;
-  void put(const char* s) noexcept;
-  void put_unsigned(uint64_t value) noexcept;
+  void append(const char* s, size_t n) noexcept;
+  void append(char c) noexcept { append(&c, 1); }
+  void append_unsigned(uint64_t value) noexcept;
 
   char* buffer_;
   size_t capacity_;

@@ -193,6 +193,31 @@ TEST_F(CommunicatorTest, PeersOutsideTheCommunicatorAddNoBytes) {
   kTestV5.finalize(context);
 }
 
+// A communicator name made to be hard to write as JSON, longer than is kept: payloads stay
+// valid and carry its first 63 bytes.
+TEST_F(CommunicatorTest, AnyCommunicatorNameGivesValidPayloads) {
+  const std::string name = std::string(40, '"') + std::string(40, '\x01') + "tail";
+  void* context = nullptr;
+  int mask = 0;
+  ASSERT_EQ(kTestV5.init(&context, UINT64_MAX, &mask, name.c_str(), 1, 2, 1, nullptr), MOEPROF_NCCL_SUCCESS);
+  stop(coll(context, nullptr, "AllReduce", UINT64_MAX));
+  void* g = group(context);
+  void* s = p2p(context, g, true, 0, 3);
+  stop(s);
+  stop(g);
+  ASSERT_EQ(runtime.ranges.size(), 2u);
+  for (const RecordedRange& r : runtime.ranges) {
+    ASSERT_TRUE(r.payload.has_value()) << r.name;
+    const auto json = parse_flat_json(*r.payload);
+    ASSERT_TRUE(json.has_value()) << *r.payload;
+    EXPECT_EQ(json->at("comm_name"), name.substr(0, 63));
+    EXPECT_EQ(json->at("comm"), "0xffffffffffffffff");
+    EXPECT_EQ(json->at("rank"), "1");
+  }
+  EXPECT_EQ(parse_flat_json(*runtime.ranges[0].payload)->at("bytes"), std::to_string(UINT64_MAX));  // count x 1 byte
+  kTestV5.finalize(context);
+}
+
 // Four threads drive all-to-alls on one communicator at once, sharing its pools.
 TEST_F(CommunicatorTest, ThreadsSharingACommunicatorEachGetTheirAllToAlls) {
   constexpr int kThreads = 4, kCalls = 300, kRanks = 4;
