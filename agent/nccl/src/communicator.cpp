@@ -27,7 +27,6 @@ uint64_t bytes_of(uint64_t count, const char* datatype) {
   return __builtin_mul_overflow(count, datatype_size(datatype), &bytes) ? UINT64_MAX : bytes;
 }
 
-
 constexpr size_t kPayloadBytes = 1024;  // fits every field at its longest
 
 }  // namespace

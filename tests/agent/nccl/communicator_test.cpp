@@ -89,10 +89,12 @@ TEST_F(CommunicatorTest, EveryCallbackAcceptsNullArguments) {
 
 TEST_F(CommunicatorTest, EventTypesNotRecordedGetANullHandle) {
   void* context = init();
-  for (uint64_t type : std::initializer_list<uint64_t>{MOEPROF_NCCL_PROFILE_GROUP_API, MOEPROF_NCCL_PROFILE_COLL_API, MOEPROF_NCCL_PROFILE_P2P_API,
-                        MOEPROF_NCCL_PROFILE_KERNEL_LAUNCH, MOEPROF_NCCL_PROFILE_PROXY_OP,
-                        MOEPROF_NCCL_PROFILE_PROXY_STEP, MOEPROF_NCCL_PROFILE_PROXY_CTRL,
-                        MOEPROF_NCCL_PROFILE_KERNEL_CH, MOEPROF_NCCL_PROFILE_NET_PLUGIN, uint64_t{1} << 40}) {
+  const std::initializer_list<uint64_t> types = {
+      MOEPROF_NCCL_PROFILE_GROUP_API,  MOEPROF_NCCL_PROFILE_COLL_API,   MOEPROF_NCCL_PROFILE_P2P_API,
+      MOEPROF_NCCL_PROFILE_KERNEL_LAUNCH, MOEPROF_NCCL_PROFILE_PROXY_OP, MOEPROF_NCCL_PROFILE_PROXY_STEP,
+      MOEPROF_NCCL_PROFILE_PROXY_CTRL, MOEPROF_NCCL_PROFILE_KERNEL_CH,  MOEPROF_NCCL_PROFILE_NET_PLUGIN,
+      uint64_t{1} << 40};
+  for (uint64_t type : types) {
     moeprof_nccl_event_v5 e{};
     e.type = type;
     EXPECT_EQ(start(context, e), nullptr) << type;

@@ -279,7 +279,12 @@ void emu_group_p2p(nccl_emulator* emu, const emu_p2p* ops, int n, const char* da
   free(tasks);
 }
 
+/* taskAppend: NCCL drops an empty collective, and runs one on a single rank as a copy, before
+ * any profiler event. */
+static int collective_has_events(const nccl_emulator* emu, size_t count) { return count > 0 && emu->nranks > 1; }
+
 void emu_alltoall(nccl_emulator* emu, size_t count, const char* datatype) {
+  if (!collective_has_events(emu, count)) return;
   emu_p2p* ops = (emu_p2p*)calloc((size_t)emu->nranks * 2, sizeof *ops);
   if (ops == NULL) abort();
   for (int r = 0; r < emu->nranks; ++r) {
@@ -298,6 +303,7 @@ static size_t size_of(const char* datatype) {
 }
 
 void emu_collective(nccl_emulator* emu, const char* func, size_t count, const char* datatype, int root) {
+  if (!collective_has_events(emu, count)) return;
   task t;
   memset(&t, 0, sizeof t);
   t.coll = 1;

@@ -11,6 +11,8 @@
  *   - Version 4 (NCCL 2.27, or 2.28 loading ncclProfiler_v4 through its shim): only the Group
  *     and Coll/P2p events; a Coll/P2p event's parentObj is the Group.
  *   - NCCL reports ncclAllGather and ncclBroadcast with the count in bytes and ncclInt8.
+ *   - A collective (ncclAlltoAll included) with count 0 or on a one-rank communicator issues
+ *     no event at all; ncclSend/ncclRecv always do.
  * The strings passed (function, datatype, algorithm) live in a buffer the emulator overwrites
  * right after each start call: a plugin must copy what it keeps. */
 #ifndef MOEPROF_TESTS_NCCL_EMULATOR_H
