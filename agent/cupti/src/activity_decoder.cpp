@@ -53,22 +53,24 @@ int64_t ActivityDecoder::time(uint64_t cupti_ns) const { return static_cast<int6
 
 void ActivityDecoder::decode(uint8_t* buffer, size_t valid_bytes) {
   ++stats_.buffers;
-  // Launches first, so a kernel whose call comes later in the same buffer finds it.
+  // One walk notes the launches and where the kernels are; the kernels are handled after it,
+  // so a kernel whose call comes later in the same buffer finds it.
+  kernels_.clear();
   const bool whole = walk(buffer, valid_bytes, [&](const CUpti_Activity* record) {
     ++stats_.records;
-    if (is_launch(record->kind)) {
+    if (is_kernel(record->kind)) {
+      kernels_.push_back(record);
+    } else if (is_launch(record->kind)) {
       const auto* call = reinterpret_cast<const CUpti_ActivityAPI*>(record);
       ++stats_.launches;
       add_launch(call->correlationId, call->threadId, call->start);
-    } else if (!is_kernel(record->kind)) {
+    } else {
       ++stats_.other_records;
     }
   });
   if (!whole) ++stats_.invalid_buffers;
   retry_pending(false);
-  walk(buffer, valid_bytes, [&](const CUpti_Activity* record) {
-    if (is_kernel(record->kind)) add_kernel(record);
-  });
+  for (const void* record : kernels_) add_kernel(record);
 }
 
 void ActivityDecoder::finish() { retry_pending(true); }

@@ -111,6 +111,7 @@ class ActivityDecoder {
   KernelSink* sink_;
   std::vector<Launch> launches_;
   uint32_t launch_mask_;
+  std::vector<const void*> kernels_;  // this buffer's kernel records (grows to the most a buffer held)
   std::vector<Pending> pending_;  // ring: pending_head_ is the oldest
   size_t pending_head_ = 0;
   size_t pending_count_ = 0;
