@@ -9,7 +9,6 @@
 // The buffer is what CUPTI delivers for a busy MoE step: each kernel record followed by its
 // launch call's record, 64 distinct (mangled) kernel names. per_record is the figure.
 #include <benchmark/benchmark.h>
-
 #include <cupti_activity.h>
 
 #include <cstring>
@@ -37,8 +36,10 @@ struct Buffer {
 Buffer make_buffer(size_t kernels) {
   Buffer b;
   for (int i = 0; i < 64; ++i) {
-    const std::string ident =
-        "kernel_" + std::to_string(i) + (i % 4 == 0 ? "_topk" : i % 4 == 1 ? "_grouped_gemm" : "_misc");
+    const std::string ident = "kernel_" + std::to_string(i) +
+                              (i % 4 == 0   ? "_topk"
+                               : i % 4 == 1 ? "_grouped_gemm"
+                                            : "_misc");
     b.names.push_back("_Z" + std::to_string(ident.size()) + ident + "PKfPf");  // ident(float const*, float*)
   }
   b.words.resize(kernels * (sizeof(CUpti_ActivityKernel10) + sizeof(CUpti_ActivityAPI)) / 8);

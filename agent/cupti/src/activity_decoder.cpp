@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <optional>
 
 #include "moeprof/moeprof.h"
@@ -12,9 +13,22 @@ namespace moeprof::cupti {
 namespace {
 
 // CUDA 13's CUPTI writes CUpti_ActivityKernel10 for KERNEL and CONCURRENT_KERNEL records.
-// Every version of the struct only appended fields, and only fields up to `name` are read
-// here, so a newer CUPTI's longer record reads the same (CUPTI itself steps over records).
+// Each version appended fields to the one before, and only fields up to `name` are read here
+// (their offsets are the same back to version 4, checked below), so a newer CUPTI's longer
+// record reads the same; CUPTI itself steps from record to record.
 using KernelRecord = CUpti_ActivityKernel10;
+#define MOEPROF_SAME_OFFSET(field)                                                         \
+  static_assert(offsetof(KernelRecord, field) == offsetof(CUpti_ActivityKernel4, field) && \
+                offsetof(KernelRecord, field) == offsetof(CUpti_ActivityKernel9, field))
+MOEPROF_SAME_OFFSET(start);
+MOEPROF_SAME_OFFSET(end);
+MOEPROF_SAME_OFFSET(deviceId);
+MOEPROF_SAME_OFFSET(streamId);
+MOEPROF_SAME_OFFSET(gridX);
+MOEPROF_SAME_OFFSET(blockZ);
+MOEPROF_SAME_OFFSET(correlationId);
+MOEPROF_SAME_OFFSET(name);
+#undef MOEPROF_SAME_OFFSET
 
 // Calls `on_record` for each record; false when the walk ended at a record CUPTI rejected
 // rather than at the end of the valid bytes.
@@ -49,7 +63,9 @@ ActivityDecoder::ActivityDecoder(const DecoderOptions& options, KernelSink* sink
       launch_mask_(static_cast<uint32_t>(launches_.size() - 1)),
       pending_(options.pending_kernels) {}
 
-int64_t ActivityDecoder::time(uint64_t cupti_ns) const { return static_cast<int64_t>(cupti_ns) + options_.clock_offset_ns; }
+int64_t ActivityDecoder::time(uint64_t cupti_ns) const {
+  return static_cast<int64_t>(cupti_ns) + options_.clock_offset_ns;
+}
 
 void ActivityDecoder::decode(uint8_t* buffer, size_t valid_bytes) {
   ++stats_.buffers;

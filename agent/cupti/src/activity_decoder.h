@@ -30,15 +30,15 @@ namespace moeprof::cupti {
 struct KernelEvent {
   int64_t start_ns;
   int64_t end_ns;
-  int64_t step;          // of its launch, or MOEPROF_STEP_CURRENT when not known
-  int64_t launch_ns;     // start of the launching call; 0: unknown
-  uint32_t launch_tid;   // its thread; 0: unknown
+  int64_t step;         // of its launch, or MOEPROF_STEP_CURRENT when not known
+  int64_t launch_ns;    // start of the launching call; 0: unknown
+  uint32_t launch_tid;  // its thread; 0: unknown
   uint32_t device;
   uint32_t stream;
   uint32_t correlation_id;
   uint32_t grid[3];
   uint32_t block[3];
-  const char* name;      // CUPTI's (mangled), valid for the whole process
+  const char* name;  // CUPTI's (mangled), valid for the whole process
 };
 
 class KernelSink {
@@ -63,16 +63,16 @@ struct DecoderOptions {
 
 struct DecoderStats {
   uint64_t buffers = 0;
-  uint64_t records = 0;            // every record walked
-  uint64_t kernels = 0;            // kernel records
-  uint64_t launches = 0;           // runtime/driver API records
-  uint64_t other_records = 0;      // other kinds, skipped
-  uint64_t kernels_joined = 0;     // sent with their launch
-  uint64_t kernels_unjoined = 0;   // sent without it
-  uint64_t kernels_untimed = 0;    // dropped: no timestamps
+  uint64_t records = 0;               // every record walked
+  uint64_t kernels = 0;               // kernel records
+  uint64_t launches = 0;              // runtime/driver API records
+  uint64_t other_records = 0;         // other kinds, skipped
+  uint64_t kernels_joined = 0;        // sent with their launch
+  uint64_t kernels_unjoined = 0;      // sent without it
+  uint64_t kernels_untimed = 0;       // dropped: no timestamps
   uint64_t kernels_without_step = 0;  // sent with MOEPROF_STEP_CURRENT
-  uint64_t launches_unmatched = 0; // launch records replaced before any kernel found them
-  uint64_t invalid_buffers = 0;    // walks ended early at a record CUPTI rejected
+  uint64_t launches_unmatched = 0;    // launch records replaced before any kernel found them
+  uint64_t invalid_buffers = 0;       // walks ended early at a record CUPTI rejected
 };
 
 class ActivityDecoder {
@@ -112,7 +112,7 @@ class ActivityDecoder {
   std::vector<Launch> launches_;
   uint32_t launch_mask_;
   std::vector<const void*> kernels_;  // this buffer's kernel records (grows to the most a buffer held)
-  std::vector<Pending> pending_;  // ring: pending_head_ is the oldest
+  std::vector<Pending> pending_;      // ring: pending_head_ is the oldest
   size_t pending_head_ = 0;
   size_t pending_count_ = 0;
   DecoderStats stats_;

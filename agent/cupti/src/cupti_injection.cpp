@@ -49,7 +49,9 @@ std::string describe(CUptiResult result) {
   return text;
 }
 
-void not_recording(const std::string& why) { say("moeprof: CUPTI could not start (" + why + "); GPU kernels will not be recorded"); }
+void not_recording(const std::string& why) {
+  say("moeprof: CUPTI could not start (" + why + "); GPU kernels will not be recorded");
+}
 
 void in_use(const std::string& holder) {
   say("moeprof: CUPTI is in use by another tool (" + holder + "); GPU kernels will not be recorded");
@@ -216,8 +218,8 @@ bool enable_launch_callbacks(CUpti_SubscriberHandle subscriber) {
 
 void start() {
   std::vector<std::string> warnings;
-  const CaptureSettings settings = read_settings([](const char* name) -> const char* { return std::getenv(name); },
-                                                 &warnings);
+  const CaptureSettings settings =
+      read_settings([](const char* name) -> const char* { return std::getenv(name); }, &warnings);
   std::string kinds_warning;
   KernelClassifier classifier = KernelClassifier::from_env(std::getenv("MOEPROF_KERNEL_KINDS"), &kinds_warning);
   if (!kinds_warning.empty()) warnings.push_back(kinds_warning);
@@ -240,8 +242,10 @@ void start() {
   }
   const auto give_up = [&](const std::string& why, CUptiResult result) {
     if (subscriber != nullptr) cuptiUnsubscribe(subscriber);
-    if (result == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) in_use(describe(result));
-    else not_recording(why + ": " + describe(result));
+    if (result == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED)
+      in_use(describe(result));
+    else
+      not_recording(why + ": " + describe(result));
   };
   if (subscribed != CUPTI_SUCCESS) {
     // CUPTI that cannot take a subscriber will not record activity either.

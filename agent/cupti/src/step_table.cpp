@@ -6,7 +6,8 @@
 namespace moeprof::cupti {
 
 StepTable::StepTable(uint32_t slots)
-    : slots_(new Slot[std::bit_ceil(std::max<uint32_t>(slots, 1))]), mask_(std::bit_ceil(std::max<uint32_t>(slots, 1)) - 1) {}
+    : slots_(new Slot[std::bit_ceil(std::max<uint32_t>(slots, 1))]),
+      mask_(std::bit_ceil(std::max<uint32_t>(slots, 1)) - 1) {}
 
 void StepTable::remember(uint32_t correlation_id, int64_t step) noexcept {
   if (correlation_id == 0) return;

@@ -1,6 +1,8 @@
 // The activity decoder on hand-built buffers, walked by CUPTI's own cuptiActivityGetNextRecord
 // (no device needed): kernels joined with their launch call across buffers, in both orders,
 // bounded waiting, skipped and invalid records, truncated buffers, steps and clock offsets.
+#include "activity_decoder.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "activity_buffer.h"
-#include "activity_decoder.h"
 #include "moeprof/moeprof.h"
 #include "step_table.h"
 
@@ -31,8 +32,14 @@ DecoderOptions small_options() {
 TEST(ActivityDecoder, KernelBeforeItsLaunchInOneBufferIsJoined) {
   // CUPTI reserves the kernel's record at launch and writes the call's when it returns.
   ActivityBuffer b;
-  b.kernel({.correlation_id = 5, .start = 2000, .end = 2600, .name = "_Z3fooPf", .device = 1, .stream = 13,
-            .grid = {4, 2, 1}, .block = {128, 1, 1}})
+  b.kernel({.correlation_id = 5,
+            .start = 2000,
+            .end = 2600,
+            .name = "_Z3fooPf",
+            .device = 1,
+            .stream = 13,
+            .grid = {4, 2, 1},
+            .block = {128, 1, 1}})
       .launch(5, 1000, 4242);
   CollectingSink sink;
   ActivityDecoder decoder(small_options(), &sink);
@@ -76,7 +83,8 @@ TEST(ActivityDecoder, LaunchInTheNextBufferJoinsThePendingKernel) {
 TEST(ActivityDecoder, LaunchInAnEarlierBufferIsRemembered) {
   ActivityBuffer first, second;
   first.launch(3, 100, 1).launch(4, 200, 2);
-  second.kernel({.correlation_id = 4, .start = 300, .end = 400}).kernel({.correlation_id = 3, .start = 250, .end = 260});
+  second.kernel({.correlation_id = 4, .start = 300, .end = 400})
+      .kernel({.correlation_id = 3, .start = 250, .end = 260});
   CollectingSink sink;
   ActivityDecoder decoder(small_options(), &sink);
   decoder.decode(first.data(), first.size());
@@ -90,7 +98,8 @@ TEST(ActivityDecoder, LaunchInAnEarlierBufferIsRemembered) {
 TEST(ActivityDecoder, EveryKernelOfAGraphLaunchSharesItsLaunch) {
   ActivityBuffer first, second;
   first.launch(21, 1000, 8, CUPTI_ACTIVITY_KIND_DRIVER).kernel({.correlation_id = 21, .start = 1100, .end = 1200});
-  second.kernel({.correlation_id = 21, .start = 1200, .end = 1300}).kernel({.correlation_id = 21, .start = 1300, .end = 1400});
+  second.kernel({.correlation_id = 21, .start = 1200, .end = 1300})
+      .kernel({.correlation_id = 21, .start = 1300, .end = 1400});
   CollectingSink sink;
   ActivityDecoder decoder(small_options(), &sink);
   decoder.decode(first.data(), first.size());
@@ -191,7 +200,9 @@ TEST(ActivityDecoder, FinishSendsWhatStillWaits) {
 
 TEST(ActivityDecoder, KernelsWithoutTimesAreDroppedAndCounted) {
   ActivityBuffer b;
-  b.kernel({.correlation_id = 1, .start = 0, .end = 0}).kernel({.correlation_id = 2, .start = 10, .end = 5}).launch(2, 1, 1);
+  b.kernel({.correlation_id = 1, .start = 0, .end = 0})
+      .kernel({.correlation_id = 2, .start = 10, .end = 5})
+      .launch(2, 1, 1);
   CollectingSink sink;
   ActivityDecoder decoder(small_options(), &sink);
   decoder.decode(b.data(), b.size());
@@ -204,7 +215,8 @@ TEST(ActivityDecoder, KernelsWithoutTimesAreDroppedAndCounted) {
 
 TEST(ActivityDecoder, RecordsOfOtherKindsAreSkipped) {
   ActivityBuffer b;
-  b.memcpy_record(1).kernel({.correlation_id = 2, .start = 5, .end = 6, .kind = CUPTI_ACTIVITY_KIND_KERNEL})
+  b.memcpy_record(1)
+      .kernel({.correlation_id = 2, .start = 5, .end = 6, .kind = CUPTI_ACTIVITY_KIND_KERNEL})
       .memcpy_record(3)
       .launch(2, 4, 1, CUPTI_ACTIVITY_KIND_INTERNAL_LAUNCH_API);
   CollectingSink sink;
@@ -219,8 +231,10 @@ TEST(ActivityDecoder, RecordsOfOtherKindsAreSkipped) {
 
 TEST(ActivityDecoder, AnInvalidRecordEndsTheWalkAndIsCounted) {
   ActivityBuffer b;
-  b.kernel({.correlation_id = 1, .start = 5, .end = 6}).launch(1, 2, 1).invalid_record().kernel(
-      {.correlation_id = 2, .start = 7, .end = 8});
+  b.kernel({.correlation_id = 1, .start = 5, .end = 6})
+      .launch(1, 2, 1)
+      .invalid_record()
+      .kernel({.correlation_id = 2, .start = 7, .end = 8});
   CollectingSink sink;
   ActivityDecoder decoder(small_options(), &sink);
   decoder.decode(b.data(), b.size());
@@ -233,7 +247,9 @@ TEST(ActivityDecoder, AnInvalidRecordEndsTheWalkAndIsCounted) {
 
 TEST(ActivityDecoder, ATruncatedBufferYieldsItsWholeRecordsOnly) {
   ActivityBuffer b;
-  b.launch(1, 2, 1).kernel({.correlation_id = 1, .start = 5, .end = 6}).kernel({.correlation_id = 1, .start = 7, .end = 9});
+  b.launch(1, 2, 1)
+      .kernel({.correlation_id = 1, .start = 5, .end = 6})
+      .kernel({.correlation_id = 1, .start = 7, .end = 9});
   for (size_t cut : {b.offset(2) + 8, b.size() - 1}) {
     CollectingSink sink;
     ActivityDecoder decoder(small_options(), &sink);
@@ -339,8 +355,10 @@ TEST(ActivityDecoder, ShuffledRecordsAcrossBuffersAllJoinTheirOwnLaunch) {
     ActivityBuffer b;
     for (const Item& item : list) {
       const Truth& t = truth[item.id];
-      if (item.kernel) b.kernel({.correlation_id = item.id, .start = t.start, .end = t.start + 5});
-      else b.launch(item.id, t.launch, t.tid);
+      if (item.kernel)
+        b.kernel({.correlation_id = item.id, .start = t.start, .end = t.start + 5});
+      else
+        b.launch(item.id, t.launch, t.tid);
     }
     decoder.decode(b.data(), b.size());
   }

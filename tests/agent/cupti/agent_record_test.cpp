@@ -16,9 +16,9 @@ namespace moeprof::cupti {
 namespace {
 
 using agent::testing::FakeCollector;
+using agent::testing::of_type;
 using agent::testing::Record;
 using agent::testing::Stream;
-using agent::testing::of_type;
 using testing::ActivityBuffer;
 
 class AgentSink final : public KernelSink {
@@ -48,9 +48,14 @@ TEST(CuptiToAgent, DecodedKernelsReachTheWireWithKindNameAndLaunch) {
   options.steps = &steps;
   ActivityDecoder decoder(options, &sink);
   ActivityBuffer b;
-  b.kernel({.correlation_id = 10, .start = 5000, .end = 7000,
-            .name = "_ZN7moeprof7kernels18topk_gating_kernelIfEEvPKT_PiPf", .device = 2, .stream = 9,
-            .grid = {8, 1, 1}, .block = {256, 1, 1}})
+  b.kernel({.correlation_id = 10,
+            .start = 5000,
+            .end = 7000,
+            .name = "_ZN7moeprof7kernels18topk_gating_kernelIfEEvPKT_PiPf",
+            .device = 2,
+            .stream = 9,
+            .grid = {8, 1, 1},
+            .block = {256, 1, 1}})
       .launch(10, 4000, 555)
       .kernel({.correlation_id = 11, .start = 8000, .end = 9000, .name = "fill_kernel"})
       .launch(11, 7500, 556);

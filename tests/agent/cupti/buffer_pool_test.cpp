@@ -1,4 +1,6 @@
 // The activity buffer pool: fixed buffers, taken and given back without locks.
+#include "buffer_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,8 +9,6 @@
 #include <set>
 #include <thread>
 #include <vector>
-
-#include "buffer_pool.h"
 
 namespace moeprof::cupti {
 namespace {

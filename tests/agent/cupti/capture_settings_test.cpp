@@ -1,10 +1,10 @@
 // The CUPTI source's environment settings: defaults, accepted values, one warning per bad one.
+#include "capture_settings.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
-
-#include "capture_settings.h"
 
 namespace moeprof::cupti {
 namespace {
@@ -30,9 +30,9 @@ TEST(CaptureSettings, DefaultsWhenNothingIsSet) {
 }
 
 TEST(CaptureSettings, ValuesAreTaken) {
-  g_env = {{"MOEPROF_CUPTI_BUFFER_KB", "512"},         {"MOEPROF_CUPTI_BUFFERS", "16"},
-           {"MOEPROF_CUPTI_FLUSH_MS", "0"},            {"MOEPROF_CUPTI_CORRELATION_SLOTS", "5000"},
-           {"MOEPROF_CUPTI_PENDING_KERNELS", "0"},     {"MOEPROF_CUPTI_KERNEL_NAMES", "100"}};
+  g_env = {{"MOEPROF_CUPTI_BUFFER_KB", "512"},     {"MOEPROF_CUPTI_BUFFERS", "16"},
+           {"MOEPROF_CUPTI_FLUSH_MS", "0"},        {"MOEPROF_CUPTI_CORRELATION_SLOTS", "5000"},
+           {"MOEPROF_CUPTI_PENDING_KERNELS", "0"}, {"MOEPROF_CUPTI_KERNEL_NAMES", "100"}};
   std::vector<std::string> warnings;
   const CaptureSettings s = read_settings(fake_getenv, &warnings);
   EXPECT_EQ(s.buffer_kb, 512u);
@@ -45,7 +45,9 @@ TEST(CaptureSettings, ValuesAreTaken) {
 }
 
 TEST(CaptureSettings, BadValuesKeepTheDefaultWithOneLineEach) {
-  g_env = {{"MOEPROF_CUPTI_BUFFER_KB", "lots"}, {"MOEPROF_CUPTI_BUFFERS", "65"}, {"MOEPROF_CUPTI_FLUSH_MS", "-1"},
+  g_env = {{"MOEPROF_CUPTI_BUFFER_KB", "lots"},
+           {"MOEPROF_CUPTI_BUFFERS", "65"},
+           {"MOEPROF_CUPTI_FLUSH_MS", "-1"},
            {"MOEPROF_CUPTI_CORRELATION_SLOTS", "12x"}};
   std::vector<std::string> warnings;
   const CaptureSettings s = read_settings(fake_getenv, &warnings);

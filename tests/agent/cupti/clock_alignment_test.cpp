@@ -1,9 +1,9 @@
 // Measuring the offset between the agent's clock and CUPTI's from bracketed readings.
+#include "clock_alignment.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "clock_alignment.h"
 
 namespace moeprof::cupti {
 namespace {

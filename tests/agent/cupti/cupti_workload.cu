@@ -84,9 +84,11 @@ bool launch(const char* name, int step, Launch&& call) {
 
 bool launch_all(int step, float* x, cudaStream_t stream) {
   bool good = true;
-  good &= launch("moe_topk_gating_kernel", step, [&] { moe_topk_gating_kernel<<<kGrid, kBlock, 0, stream>>>(x, kElements); });
+  good &= launch("moe_topk_gating_kernel", step,
+                 [&] { moe_topk_gating_kernel<<<kGrid, kBlock, 0, stream>>>(x, kElements); });
   for (int i = 0; i < 2; ++i)
-    good &= launch("moe_expert_ffn_kernel", step, [&] { moe_expert_ffn_kernel<<<kGrid, kBlock, 0, stream>>>(x, kElements); });
+    good &= launch("moe_expert_ffn_kernel", step,
+                   [&] { moe_expert_ffn_kernel<<<kGrid, kBlock, 0, stream>>>(x, kElements); });
   good &= launch("flash_attention_fwd_kernel", step,
                  [&] { flash_attention_fwd_kernel<<<kGrid, kBlock, 0, stream>>>(x, kElements); });
   good &= launch("saxpy_plain", step, [&] { saxpy_plain<<<kGrid, kBlock, 0, stream>>>(x, kElements); });

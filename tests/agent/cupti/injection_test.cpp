@@ -3,11 +3,10 @@
 // that GPU kernels will not be recorded, and the process exits normally. Outside
 // `moeprof run` (agent not recording) it stays silent and leaves CUPTI alone.
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <sstream>
 #include <string>
@@ -101,8 +100,8 @@ TEST(CuptiInjection, WithoutADriverItSaysSoOnceAndReturns) {
 TEST(CuptiInjection, BadSettingsGetOneLineEachBeforeAnythingElse) {
   if (driver_present()) GTEST_SKIP() << "a CUDA driver is installed here: CUPTI would start";
   moeprof::agent::testing::FakeCollector collector;
-  const Outcome o = run_child({"MOEPROF_SOCKET=" + collector.socket_path(), "MOEPROF_CUPTI_BUFFERS=1",
-                               "MOEPROF_KERNEL_KINDS=expert"});
+  const Outcome o = run_child(
+      {"MOEPROF_SOCKET=" + collector.socket_path(), "MOEPROF_CUPTI_BUFFERS=1", "MOEPROF_KERNEL_KINDS=expert"});
   EXPECT_EQ(o.exit_code, 0);
   ASSERT_EQ(o.err_lines.size(), 3u);
   EXPECT_EQ(o.err_lines[0], "moeprof: MOEPROF_CUPTI_BUFFERS='1' is not a whole number in [2, 64]; using 8");

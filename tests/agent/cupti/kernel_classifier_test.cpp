@@ -1,13 +1,13 @@
 // Kernel names -> compute kinds: the glob matcher (against fnmatch(3) as the independent
 // reference), the default rules on names real MoE stacks launch, and MOEPROF_KERNEL_KINDS.
-#include <fnmatch.h>
+#include "kernel_classifier.h"
 
+#include <fnmatch.h>
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-#include "kernel_classifier.h"
 #include "moeprof/moeprof.h"
 
 namespace moeprof::cupti {
@@ -158,8 +158,9 @@ TEST(KernelClassifier, BadSyntaxIsNamed) {
 TEST(KernelClassifier, FromEnvFallsBackToTheDefaultsWithOneLine) {
   std::string warning;
   const KernelClassifier bad = KernelClassifier::from_env("expert=*x*;bogus=*y*", &warning);
-  EXPECT_EQ(warning, "moeprof: MOEPROF_KERNEL_KINDS: rule 2 'bogus=*y*': unknown kind 'bogus' (gate, expert, "
-                     "shared_expert, attention, other, none); using the default kernel kinds");
+  EXPECT_EQ(warning,
+            "moeprof: MOEPROF_KERNEL_KINDS: rule 2 'bogus=*y*': unknown kind 'bogus' (gate, expert, "
+            "shared_expert, attention, other, none); using the default kernel kinds");
   EXPECT_EQ(bad.rules().size(), KernelClassifier::default_rules().size());
   EXPECT_EQ(bad.classify("fused_moe_kernel").compute_kind, MOEPROF_COMPUTE_EXPERT);
   EXPECT_EQ(bad.classify("x").compute_kind, kNoComputeKind) << "the bad spec's good rules are not used either";

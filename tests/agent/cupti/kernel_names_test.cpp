@@ -1,12 +1,13 @@
 // Demangling and the name cache: CUPTI's name pointer is the key, the text is checked on
 // every hit, and a full cache still answers right.
+#include "kernel_names.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "kernel_names.h"
 #include "moeprof/moeprof.h"
 
 namespace moeprof::cupti {

@@ -1,12 +1,12 @@
 // The launch-step table: direct-mapped by correlation id, lock-free between launching
 // threads and the decoder.
+#include "step_table.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "step_table.h"
 
 namespace moeprof::cupti {
 namespace {
