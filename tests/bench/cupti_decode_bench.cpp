@@ -4,15 +4,24 @@
 //   DecodeToAbi   + name cache and the moeprof_gpu_kernel the glue hands the agent (what
 //                 libmoeprof_cupti.so does per buffer, short of the agent's own record call,
 //                 which moeprof_agent_bench measures)
+//   DecodeAndRecord  DecodeToAbi plus moeprof_record_gpu_kernel into a live agent whose
+//                 collector discards everything (the timer stops while the agent flushes;
+//                 `drops` must stay 0)
 //   LaunchStep    the only work on the application's launch path: remembering the step of
 //                 a launch (moeprof_current_step + StepTable::remember), vs. an empty call
 // The buffer is what CUPTI delivers for a busy MoE step: each kernel record followed by its
 // launch call's record, 64 distinct (mangled) kernel names. per_record is the figure.
 #include <benchmark/benchmark.h>
 #include <cupti_activity.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "activity_decoder.h"
@@ -133,6 +142,72 @@ void DecodeToAbi(benchmark::State& state) {
   per_record(state, b.records);
 }
 BENCHMARK(DecodeToAbi);
+
+// A collector that reads and forgets what the agent sends.
+std::string discarding_collector() {
+  char dir[] = "/tmp/moeprof-cupti-bench-XXXXXX";
+  if (mkdtemp(dir) == nullptr) std::abort();
+  const std::string path = std::string(dir) + "/sink.sock";
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 4) != 0)
+    std::abort();
+  std::thread([listener] {
+    for (int client; (client = accept(listener, nullptr, nullptr)) >= 0;)
+      std::thread([client] {
+        static thread_local char sink[1 << 16];
+        while (read(client, sink, sizeof sink) > 0) {
+        }
+        close(client);
+      }).detach();
+  }).detach();
+  return path;
+}
+
+class AgentSink final : public KernelSink {
+ public:
+  explicit AgentSink(KernelNames* names) : names_(names) {}
+  void kernel(const KernelEvent& event) override {
+    const moeprof_gpu_kernel k = to_gpu_kernel(event, names_->lookup(event.name));
+    moeprof_record_gpu_kernel(&k);
+  }
+
+ private:
+  KernelNames* names_;
+};
+
+void DecodeAndRecord(benchmark::State& state) {
+  static const std::string socket_path = discarding_collector();
+  const moeprof_init_options init{sizeof init, MOEPROF_API_VERSION, socket_path.c_str(), MOEPROF_ROUTING_OFF, 0};
+  if (moeprof_init(&init) != MOEPROF_OK) {
+    state.SkipWithError("moeprof_init failed");
+    return;
+  }
+  Buffer b = make_buffer(kKernels);
+  StepTable steps(1u << 18);
+  const KernelClassifier classifier;
+  KernelNames names(classifier, 8192);
+  AgentSink sink(&names);
+  DecoderOptions options;
+  options.steps = &steps;
+  ActivityDecoder decoder(options, &sink);
+  moeprof_stats before{sizeof before, 0, 0, 0};
+  moeprof_get_stats(&before);
+  for (auto _ : state) {
+    decoder.decode(b.data(), b.bytes);
+    state.PauseTiming();
+    moeprof_flush();  // the ring holds one buffer's kernels
+    state.ResumeTiming();
+  }
+  moeprof_stats after{sizeof after, 0, 0, 0};
+  moeprof_get_stats(&after);
+  state.counters["drops"] = static_cast<double>(after.records_dropped - before.records_dropped);
+  per_record(state, b.records);
+  moeprof_shutdown();
+}
+BENCHMARK(DecodeAndRecord);
 
 [[gnu::noinline]] void empty_callback(uint32_t id, int64_t step) { benchmark::DoNotOptimize(id + step); }
 
