@@ -25,40 +25,13 @@
 #include <vector>
 
 #include "moeprof/moeprof.h"
+#include "null_collector.h"
 #include "moeprof/nccl/profiler_abi.h"
 #include "plugin_core.h"
 
 namespace {
 
-class NullCollector {
- public:
-  NullCollector() {
-    char dir[] = "/tmp/moeprof-nccl-bench-XXXXXX";
-    if (mkdtemp(dir) == nullptr) std::abort();
-    path_ = std::string(dir) + "/sink.sock";
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, 16) != 0) std::abort();
-    std::thread([fd] {
-      for (;;) {
-        const int client = accept(fd, nullptr, nullptr);
-        if (client < 0) continue;
-        std::thread([client] {
-          std::vector<char> buffer(1 << 20);
-          while (read(client, buffer.data(), buffer.size()) > 0) {
-          }
-          close(client);
-        }).detach();
-      }
-    }).detach();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using moeprof::bench::NullCollector;
 
 uint64_t agent_drops() {
   moeprof_stats s{};
