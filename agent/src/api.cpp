@@ -292,10 +292,12 @@ MOEPROF_EXPORT void moeprof_record_range(const moeprof_range* range) {
   const wire::ByteSpan payload = text(e.payload, MOEPROF_MAX_PAYLOAD_BYTES);
   wire::Range r{};
   r.tag = static_cast<uint8_t>(wire::RecordType::kRange);
-  r.kind = static_cast<uint8_t>(e.kind >= MOEPROF_RANGE_PUSH_POP && e.kind <= MOEPROF_RANGE_MARK ? e.kind
-                                                                                                : MOEPROF_RANGE_PUSH_POP);
+  r.kind = static_cast<uint8_t>(e.kind >= MOEPROF_RANGE_PUSH_POP && e.kind <= MOEPROF_RANGE_CATEGORY_NAME
+                                    ? e.kind
+                                    : MOEPROF_RANGE_PUSH_POP);
   r.start_ns = e.start_ns;
-  r.end_ns = r.kind == MOEPROF_RANGE_MARK ? e.start_ns : std::max(e.start_ns, e.end_ns);
+  const bool instant = r.kind == MOEPROF_RANGE_MARK || r.kind == MOEPROF_RANGE_CATEGORY_NAME;
+  r.end_ns = instant ? e.start_ns : std::max(e.start_ns, e.end_ns);
   r.step = step_of(e.step);
   r.tid = tid_of(e.tid);
   r.source = static_cast<uint8_t>(source);

@@ -210,7 +210,9 @@ MOEPROF_EXPORT void moeprof_record_compute(const moeprof_compute_event* event);
 typedef enum moeprof_range_kind {
   MOEPROF_RANGE_PUSH_POP = 0,  /* nested on one thread (nvtxRangePush/Pop) */
   MOEPROF_RANGE_START_END = 1, /* may end on another thread (nvtxRangeStart/End) */
-  MOEPROF_RANGE_MARK = 2       /* an instant: end_ns == start_ns (nvtxMark) */
+  MOEPROF_RANGE_MARK = 2,      /* an instant: end_ns == start_ns (nvtxMark) */
+  MOEPROF_RANGE_CATEGORY_NAME = 3 /* not an event: `name` names category `category` of `domain`
+                                     from start_ns on (nvtxNameCategory) */
 } moeprof_range_kind;
 
 /* A generic annotated range or instant (NVTX), kept as it is in the trace's range table. */
