@@ -176,7 +176,8 @@ CREATE INDEX marker_by_time ON marker (rank, ts_ns);
 
 -- Generic annotated ranges and instants from capture sources (NVTX push/pop, start/end and
 -- marks; NCCL collectives). Version 4 added step, kind and payload (no moeprof before it
--- wrote rows here). kind: 0 push/pop, 1 start/end, 2 mark (an instant: end_ns = start_ns).
+-- wrote rows here). kind: 0 push/pop, 1 start/end, 2 mark (an instant: end_ns = start_ns),
+-- 3 category name (no event: name names category `category` of the domain from start_ns on).
 -- tid: the thread that opened it. domain_id NULL: the default domain. payload: the event's
 -- payload as JSON text (NVTX scalar and schema-described payloads), NULL when it had none.
 CREATE TABLE range (

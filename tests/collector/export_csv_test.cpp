@@ -174,11 +174,13 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
 
 TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
   testing::TempDir dir;
-  std::vector<store::Range> ranges(3);
+  std::vector<store::Range> ranges(4);
   ranges[0] = {1, 40, 100, 900, wire::Source::kNvtx, "app", "fwd, \"layer\" 3", 2, 0xff102030u, 7,
                wire::RangeKind::kPushPop, "{\"tokens\":[1,2],\"tag\":\"a\\nb\"}"};
   ranges[1] = {1, 40, 950, 950, wire::Source::kNvtx, "", "mark\nline", 0, 0, 7, wire::RangeKind::kMark, ""};
   ranges[2] = {0, 41, 50, 70, wire::Source::kNccl, "NCCL", "AllReduce", 0, 0, 6, wire::RangeKind::kStartEnd, "4096"};
+  // Names category 2 of domain "app" on rank 1: not a row of its own, the last column of ranges[0].
+  ranges[3] = {1, 40, 10, 10, wire::Source::kNvtx, "app", "attention, \"fast\"", 2, 0, 0, wire::RangeKind::kCategoryName, ""};
   store::GpuKernel kernel;
   kernel.rank = 2;
   kernel.device = 1;
@@ -217,7 +219,7 @@ TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
   EXPECT_EQ(rows[0], parse_csv(std::string(kRangesCsvHeader) + "\n")[0]);
   // Sorted by rank, start: the NCCL range of rank 0 first.
   for (const auto& [row, r] : {std::pair{rows[1], ranges[2]}, std::pair{rows[2], ranges[0]}, std::pair{rows[3], ranges[1]}}) {
-    ASSERT_EQ(row.size(), 12u);
+    ASSERT_EQ(row.size(), 13u);
     EXPECT_EQ(row[0], std::to_string(r.rank));
     EXPECT_EQ(row[1], std::to_string(r.tid));
     EXPECT_EQ(row[2], std::to_string(r.step));
@@ -230,6 +232,7 @@ TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
     EXPECT_EQ(row[9], std::to_string(r.start_ns));
     EXPECT_EQ(row[10], std::to_string(r.end_ns));
     EXPECT_EQ(row[11], r.payload);
+    EXPECT_EQ(row[12], r.category == 2 && r.domain == "app" ? ranges[3].name : "");
   }
 
   std::ostringstream kernels_out;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "moeprof/analysis/load_stats.h"
+#include "moeprof/analysis/range_categories.h"
 #include "moeprof/cli/json_writer.h"
 #include "moeprof/cli/names.h"
 
@@ -242,9 +243,13 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
     events.begin('i', m.name, pid_of(m.rank), m.tid).field("s", "t").micros("ts", m.ts_ns).end();
     ++counts.markers;
   }
+  const analysis::RangeCategoryNames categories(ranges);
   for (const store::Range& r : ranges) {
+    if (r.kind == wire::RangeKind::kCategoryName) continue;  // not an event; named in args below
     std::string args = "{\"step\":" + std::to_string(r.step) + ",\"source\":" + json_quote(source_name(r.source));
     if (r.category != 0) args += ",\"category\":" + std::to_string(r.category);
+    if (const std::string& name = categories.name_of(r); !name.empty())
+      args += ",\"category_name\":" + json_quote(name);
     if (!r.payload.empty()) args += ",\"payload\":" + json_quote(r.payload);  // text: never trusted as JSON
     args += "}";
     const std::string category = r.domain.empty() ? "range" : r.domain;

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "moeprof/analysis/range_categories.h"
 #include "moeprof/cli/names.h"
 
 namespace moeprof::cli {
@@ -159,7 +160,10 @@ void write_all_to_all_csv(const store::Reader& reader, std::ostream& out) {
 void write_ranges_csv(const store::Reader& reader, std::ostream& out) {
   CsvOut csv(out);
   csv.line(kRangesCsvHeader);
-  for (const store::Range& r : reader.ranges()) {
+  const std::vector<store::Range> ranges = reader.ranges();
+  const analysis::RangeCategoryNames categories(ranges);
+  for (const store::Range& r : ranges) {
+    if (r.kind == wire::RangeKind::kCategoryName) continue;  // only names: the last column
     csv.field(r.rank).field(r.tid).field(r.step).field(range_kind_name(r.kind)).field(source_name(r.source));
     csv.text(r.domain).text(r.name).field(r.category);
     if (r.color != 0) {
@@ -169,7 +173,7 @@ void write_ranges_csv(const store::Reader& reader, std::ostream& out) {
     } else {
       csv.field(std::string_view());
     }
-    csv.field(r.start_ns).field(r.end_ns).text(r.payload).end_row();
+    csv.field(r.start_ns).field(r.end_ns).text(r.payload).text(categories.name_of(r)).end_row();
   }
 }
 

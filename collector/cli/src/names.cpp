@@ -21,7 +21,7 @@ std::string compute_kind_name(wire::ComputeKind kind) {
 }
 
 std::string range_kind_name(wire::RangeKind kind) {
-  static const char* const kNames[] = {"push_pop", "start_end", "mark"};
+  static const char* const kNames[] = {"push_pop", "start_end", "mark", "category_name"};
   return name_of(kNames, static_cast<uint8_t>(kind));
 }
 

@@ -317,7 +317,7 @@ bool StreamDecoder::apply_range(const RecordView& record) {
   const auto r = record.as<wire::Range>();
   if (size_t{r.domain_size} + r.name_size > record.var.size())
     return fail("a range's domain and name overrun its record");
-  if (r.kind > static_cast<uint8_t>(wire::RangeKind::kMark))
+  if (r.kind > static_cast<uint8_t>(wire::RangeKind::kCategoryName))
     return fail("a range has unknown kind " + std::to_string(r.kind));
   saw_time(r.end_ns);
   store::Range range;

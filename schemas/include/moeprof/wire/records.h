@@ -53,7 +53,8 @@ enum class ComputeKind : uint8_t {
 enum class Source : uint8_t {
   kApi = 0, kMpi = 1, kNccl = 2, kNvtx = 3, kCupti = 4, kPython = 5, kAgent = 6,
 };
-enum class RangeKind : uint8_t { kPushPop = 0, kStartEnd = 1, kMark = 2 };
+// kCategoryName is no event: its name names (domain, category) from start_ns on.
+enum class RangeKind : uint8_t { kPushPop = 0, kStartEnd = 1, kMark = 2, kCategoryName = 3 };
 // A GpuKernel's compute_kind when the kernel is not MoE compute.
 inline constexpr int8_t kNoComputeKind = -1;
 enum class DropReason : uint8_t {

@@ -14,7 +14,7 @@ inline constexpr std::string_view kExpertLoadCsvHeader = "rank,step,layer,expert
 inline constexpr std::string_view kAllToAllCsvHeader =
     "rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns";
 inline constexpr std::string_view kRangesCsvHeader =
-    "rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,payload";
+    "rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,payload,category_name";
 inline constexpr std::string_view kKernelsCsvHeader =
     "rank,device,stream,correlation_id,step,layer,compute_kind,name,start_ns,end_ns,launch_ns,launch_tid,"
     "grid_x,grid_y,grid_z,block_x,block_y,block_z";
