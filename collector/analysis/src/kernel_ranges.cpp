@@ -42,11 +42,12 @@ std::vector<std::string> kernel_range_paths(std::span<const store::Range> ranges
     return a->end_ns > b->end_ns;
   });
 
-  // Kernels with a known launch, by thread and launch time.
+  // Kernels with a known launch, by thread and launch time (launches alike get the same path,
+  // so their order among themselves does not matter).
   std::vector<size_t> launches;
   for (size_t i = 0; i < kernels.size(); ++i)
     if (kernels[i].launch_tid != 0 && kernels[i].launch_ns != 0) launches.push_back(i);
-  std::stable_sort(launches.begin(), launches.end(), [&](size_t a, size_t b) {
+  std::sort(launches.begin(), launches.end(), [&](size_t a, size_t b) {
     const store::GpuKernel& x = kernels[a];
     const store::GpuKernel& y = kernels[b];
     return std::tie(x.rank, x.launch_tid, x.launch_ns) < std::tie(y.rank, y.launch_tid, y.launch_ns);
