@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -173,6 +174,48 @@ TEST(ChromeExportOfCaptureSources, RangesSitOnTheirThreadAndKernelsOnAGpuTrack) 
   for (const auto& e : json["traceEvents"])
     if (e["ph"] == "M" && e["name"] == "thread_name" && e["tid"] == gpu_tid) named = e["args"]["name"] == "GPU 2 stream 9";
   EXPECT_TRUE(named) << "the kernel's track is named after its device and stream";
+}
+
+TEST(ChromeExportOfCaptureSources, KernelsCarryTheNvtxRangesTheyWereLaunchedUnder) {
+  testing::TempDir dir;
+  const std::string db = dir.file("k.db");
+  auto w = store::Writer::create(db, nullptr);
+  ASSERT_TRUE(w);
+  w->add_range(store::Range{1, 40, 2000, 5000, wire::Source::kNvtx, "app", "forward", 0, 0, 3,
+                            wire::RangeKind::kPushPop, ""});
+  w->add_range(store::Range{1, 40, 2500, 3000, wire::Source::kNvtx, "", "expert \"0\"", 0, 0, 3,
+                            wire::RangeKind::kPushPop, ""});
+  w->add_range(store::Range{1, 40, 2600, 2600, wire::Source::kNvtx, "", "mark", 0, 0, 3, wire::RangeKind::kMark, ""});
+  // (name, launch tid, launch ns): inside both ranges, the outer only, none, another thread,
+  // an unknown launch.
+  const std::vector<std::tuple<std::string, uint32_t, int64_t>> launches{
+      {"inner", 40, 2700}, {"outer", 40, 4000}, {"after", 40, 6000}, {"other_thread", 41, 2700}, {"unknown", 0, 0}};
+  for (const auto& [name, tid, launch_ns] : launches) {
+    store::GpuKernel k;
+    k.rank = 1;
+    k.start_ns = 7000;
+    k.end_ns = 7100;
+    k.name = name;
+    k.launch_tid = tid;
+    k.launch_ns = launch_ns;
+    w->add_gpu_kernel(k);
+  }
+  ASSERT_TRUE(w->finalize(store::RunInfo{})) << w->error();
+  std::string error;
+  auto reader = store::Reader::open(db, &error);
+  ASSERT_TRUE(reader) << error;
+  std::ostringstream out;
+  write_chrome_trace(*reader, out);
+  const auto json = nlohmann::json::parse(out.str());
+  std::map<std::string, std::string> paths;  // kernel -> args.nvtx_range, "(none)" without one
+  for (const auto& e : json["traceEvents"])
+    if (e.value("cat", "") == "gpu_kernel")
+      paths[e["name"]] = e["args"].contains("nvtx_range") ? e["args"]["nvtx_range"].get<std::string>() : "(none)";
+  EXPECT_EQ(paths, (std::map<std::string, std::string>{{"inner", "app:forward > expert \"0\""},
+                                                       {"outer", "app:forward"},
+                                                       {"after", "(none)"},
+                                                       {"other_thread", "(none)"},
+                                                       {"unknown", "(none)"}}));
 }
 
 TEST(ChromeExportArguments, WrongCombinationsAreUsageErrors) {

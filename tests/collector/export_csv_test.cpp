@@ -182,7 +182,7 @@ TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
   // Names category 2 of domain "app" on rank 1: not a row of its own, the last column of ranges[0].
   ranges[3] = {1, 40, 10, 10, wire::Source::kNvtx, "app", "attention, \"fast\"", 2, 0, 0, wire::RangeKind::kCategoryName, ""};
   store::GpuKernel kernel;
-  kernel.rank = 2;
+  kernel.rank = 1;  // launched on the thread of ranges[0], inside it
   kernel.device = 1;
   kernel.stream = 13;
   kernel.correlation_id = 77;
@@ -201,6 +201,7 @@ TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
   plain.compute_kind = -1;
   plain.name = "copy";
   plain.start_ns = 900;
+  plain.launch_ns = 950;  // after ranges[0], at the mark, which is no range to be inside
   {
     std::string error;
     auto writer = store::Writer::create(dir.file("t.db"), &error);
@@ -239,10 +240,59 @@ TEST(ExportCsv, RangesAndKernelsKeepEveryFieldAndQuoteFreeText) {
   ASSERT_EQ(main_entry(std::vector<std::string>{"export", dir.file("t.db"), "--what", "kernels"}, Io{kernels_out, err}), 0);
   const auto krows = parse_csv(kernels_out.str());
   ASSERT_EQ(krows.size(), 3u);
-  EXPECT_EQ(krows[1], (std::vector<std::string>{"2", "1", "13", "77", "3", "5", "expert", "void gemm<float, 128>(float*, int)",
-                                                "500", "800", "450", "40", "4", "2", "0", "256", "0", "0"}));
+  EXPECT_EQ(krows[0], parse_csv(std::string(kKernelsCsvHeader) + "\n")[0]);
+  EXPECT_EQ(krows[1], (std::vector<std::string>{"1", "1", "13", "77", "3", "5", "expert", "void gemm<float, 128>(float*, int)",
+                                                "500", "800", "450", "40", "4", "2", "0", "256", "0", "0",
+                                                "app:fwd, \"layer\" 3"}));
+  ASSERT_EQ(krows[2].size(), 19u);
   EXPECT_EQ(krows[2][6], "");  // not classified
   EXPECT_EQ(krows[2][7], "copy");
+  EXPECT_EQ(krows[2][18], "");  // launched outside every range
+}
+
+TEST(ExportCsv, KernelsEndWithTheNvtxRangePathOfTheirLaunch) {
+  testing::TempDir dir;
+  {
+    std::string error;
+    auto writer = store::Writer::create(dir.file("t.db"), &error);
+    ASSERT_TRUE(writer) << error;
+    // Rank 0: thread 10 in "step" then "app:layer 1"; thread 11 in a start/end range; rank 1's
+    // thread 10 in a range of its own.
+    writer->add_range({0, 10, 2000, 5000, wire::Source::kNvtx, "app", "layer 1", 0, 0, 1, wire::RangeKind::kPushPop, ""});
+    writer->add_range({0, 10, 1000, 9000, wire::Source::kNvtx, "", "step", 0, 0, 1, wire::RangeKind::kPushPop, ""});
+    writer->add_range({0, 11, 0, 10000, wire::Source::kNvtx, "", "io", 0, 0, 1, wire::RangeKind::kStartEnd, ""});
+    writer->add_range({1, 10, 0, 10000, wire::Source::kNvtx, "", "rank 1", 0, 0, 1, wire::RangeKind::kPushPop, ""});
+    // (rank, launch tid, launch ns), written in start order, which is the CSV's row order.
+    const std::vector<std::tuple<int32_t, uint32_t, int64_t>> launches{
+        {0, 10, 3000}, {0, 11, 3000}, {0, 10, 5000}, {0, 10, 9000}, {0, 0, 3000}, {1, 10, 3000}};
+    for (size_t i = 0; i < launches.size(); ++i) {
+      store::GpuKernel k;
+      std::tie(k.rank, k.launch_tid, k.launch_ns) = launches[i];
+      k.name = "k" + std::to_string(i);
+      k.start_ns = 20000 + static_cast<int64_t>(i);
+      k.end_ns = k.start_ns + 1;
+      writer->add_gpu_kernel(k);
+    }
+    ASSERT_TRUE(writer->finalize(store::RunInfo{}, &error)) << error;
+  }
+  std::ostringstream out, err;
+  ASSERT_EQ(main_entry(std::vector<std::string>{"export", dir.file("t.db"), "--what", "kernels"}, Io{out, err}), 0)
+      << err.str();
+  const auto rows = parse_csv(out.str());
+  ASSERT_EQ(rows.size(), 7u);
+  ASSERT_EQ(rows[0].size(), 19u);
+  EXPECT_EQ(rows[0][18], "nvtx_range");
+  std::vector<std::pair<std::string, std::string>> paths;  // name, nvtx_range
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 19u);
+    paths.emplace_back(rows[i][7], rows[i][18]);
+  }
+  EXPECT_EQ(paths, (std::vector<std::pair<std::string, std::string>>{{"k0", "step > app:layer 1"},
+                                                                    {"k1", "io"},
+                                                                    {"k2", "step"},
+                                                                    {"k3", ""},
+                                                                    {"k4", ""},
+                                                                    {"k5", "rank 1"}}));
 }
 
 TEST(ExportCsv, AFailedWriteLeavesNoFile) {

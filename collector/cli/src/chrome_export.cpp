@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "moeprof/analysis/kernel_ranges.h"
 #include "moeprof/analysis/load_stats.h"
 #include "moeprof/analysis/range_categories.h"
 #include "moeprof/cli/json_writer.h"
@@ -264,16 +265,21 @@ ChromeExportCounts write_chrome_trace(const store::Reader& reader, std::ostream&
     events.raw("args", args).end();
     ++counts.ranges;
   }
-  for (const store::GpuKernel& k : kernels) {
+  const std::vector<std::string> range_paths = analysis::kernel_range_paths(ranges, kernels);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const store::GpuKernel& k = kernels[i];
+    std::string args = "{\"step\":" + std::to_string(k.step) + ",\"layer\":" + std::to_string(k.layer) +
+                       ",\"correlation\":" + std::to_string(k.correlation_id) + ",\"grid\":[" +
+                       std::to_string(k.grid[0]) + "," + std::to_string(k.grid[1]) + "," + std::to_string(k.grid[2]) +
+                       "],\"block\":[" + std::to_string(k.block[0]) + "," + std::to_string(k.block[1]) + "," +
+                       std::to_string(k.block[2]) + "]";
+    if (!range_paths[i].empty()) args += ",\"nvtx_range\":" + json_quote(range_paths[i]);
+    args += "}";
     events.begin('X', k.name, pid_of(k.rank), gpu_tid(k.device, k.stream))
         .field("cat", "gpu_kernel")
         .micros("ts", k.start_ns)
         .micros("dur", std::max<int64_t>(k.end_ns - k.start_ns, 0))
-        .raw("args", "{\"step\":" + std::to_string(k.step) + ",\"layer\":" + std::to_string(k.layer) +
-                         ",\"correlation\":" + std::to_string(k.correlation_id) + ",\"grid\":[" +
-                         std::to_string(k.grid[0]) + "," + std::to_string(k.grid[1]) + "," + std::to_string(k.grid[2]) +
-                         "],\"block\":[" + std::to_string(k.block[0]) + "," + std::to_string(k.block[1]) + "," +
-                         std::to_string(k.block[2]) + "]}")
+        .raw("args", args)
         .end();
     ++counts.gpu_kernels;
   }

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "moeprof/analysis/kernel_ranges.h"
 #include "moeprof/analysis/range_categories.h"
 #include "moeprof/cli/names.h"
 
@@ -180,13 +181,16 @@ void write_ranges_csv(const store::Reader& reader, std::ostream& out) {
 void write_kernels_csv(const store::Reader& reader, std::ostream& out) {
   CsvOut csv(out);
   csv.line(kKernelsCsvHeader);
-  for (const store::GpuKernel& k : reader.gpu_kernels()) {
+  const std::vector<store::GpuKernel> kernels = reader.gpu_kernels();
+  const std::vector<std::string> range_paths = analysis::kernel_range_paths(reader.ranges(), kernels);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const store::GpuKernel& k = kernels[i];
     csv.field(k.rank).field(k.device).field(k.stream).field(k.correlation_id).field(k.step).field(k.layer);
     csv.field(k.compute_kind < 0 ? std::string() : compute_kind_name(static_cast<wire::ComputeKind>(k.compute_kind)));
     csv.text(k.name).field(k.start_ns).field(k.end_ns).field(k.launch_ns).field(k.launch_tid);
     for (uint32_t g : k.grid) csv.field(g);
     for (uint32_t b : k.block) csv.field(b);
-    csv.end_row();
+    csv.text(range_paths[i]).end_row();
   }
 }
 

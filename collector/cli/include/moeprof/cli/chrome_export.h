@@ -2,8 +2,9 @@
 // and chrome://tracing open. One process per rank; steps, compute spans and all-to-alls as
 // complete ("X") events on the thread that recorded them; markers as instant events; expert
 // load as counters per (rank, layer) at the start of each step; ranges (NVTX, NCCL) on their
-// thread, marks as instants; GPU kernels on a track per (device, stream). Events stream from the
-// reader, so memory stays bounded whatever the trace's size.
+// thread, marks as instants; GPU kernels on a track per (device, stream), with the path of the
+// NVTX ranges they were launched under (analysis/kernel_ranges.h) as arg "nvtx_range". Events
+// stream from the reader, so memory stays bounded whatever the trace's size.
 #pragma once
 
 #include <cstdint>

@@ -17,7 +17,7 @@ inline constexpr std::string_view kRangesCsvHeader =
     "rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,payload,category_name";
 inline constexpr std::string_view kKernelsCsvHeader =
     "rank,device,stream,correlation_id,step,layer,compute_kind,name,start_ns,end_ns,launch_ns,launch_tid,"
-    "grid_x,grid_y,grid_z,block_x,block_y,block_z";
+    "grid_x,grid_y,grid_z,block_x,block_y,block_z,nvtx_range";
 
 // One row per non-zero token count; counts of the same (rank, step, layer, expert) recorded
 // in several rows are added up. Sorted by rank, step, layer, expert.
@@ -28,8 +28,9 @@ void write_all_to_all_csv(const store::Reader& reader, std::ostream& out);
 // One row per range or mark (kind push_pop, start_end or mark; color as 0xAARRGGBB hex,
 // empty when none); text fields quoted as RFC 4180 asks. Sorted by rank, start_ns.
 void write_ranges_csv(const store::Reader& reader, std::ostream& out);
-// One row per GPU kernel; compute_kind empty when the kernel was not classified. Sorted by
-// rank, start_ns.
+// One row per GPU kernel; compute_kind empty when the kernel was not classified; nvtx_range
+// the path of the ranges open on the launching thread at launch (analysis/kernel_ranges.h),
+// empty when none or the launch is unknown. Sorted by rank, start_ns.
 void write_kernels_csv(const store::Reader& reader, std::ostream& out);
 
 }  // namespace moeprof::cli
