@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -40,8 +41,12 @@ TEST(StepTable, AReaderNeverSeesAnotherIdsStep) {
         table.remember(id, static_cast<int64_t>(id) * 7 + 1);
       }
     });
+  // Writers may not have run yet on a busy machine: read once they are going, and keep
+  // reading until some lookups have landed (a lookup that finds nothing checks nothing).
+  while (next.load() < 1000) std::this_thread::yield();
   uint64_t found = 0;
-  for (int i = 0; i < 2'000'000; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int i = 0; i < 2'000'000 || (found < 1000 && std::chrono::steady_clock::now() < deadline); ++i) {
     const uint32_t id = next.load() - 1 - static_cast<uint32_t>(i % 32);
     if (id == 0 || id > next.load()) continue;
     if (const auto step = table.find(id)) {
