@@ -185,6 +185,38 @@ TEST(RunSetup, CaptureSourcesReachTheWorkloadThroughTheirHook) {
   EXPECT_TRUE(workload_environment(ours, "s", "off", agent, all).notes.empty());
 }
 
+TEST(RunSetup, PythonSourceGoesFirstOnPythonPathOnce) {
+  testing::TempDir dir;
+  const std::string agent = dir.file("libmoeprof_agent.so");
+  std::ofstream(agent) << "elf";
+  ::mkdir(dir.file("python").c_str(), 0755);
+  std::string error;
+  EXPECT_EQ(available_sources(agent), std::vector<std::string>{"api"});  // a folder without the package
+  ::mkdir(dir.file("python/moeprof").c_str(), 0755);
+  std::ofstream(dir.file("python/moeprof/__init__.py")) << "\n";
+  EXPECT_EQ(available_sources(agent), (std::vector<std::string>{"api", "python"}));
+  const CaptureAdapter python{"python", dir.file("python"), "PYTHONPATH", true};
+  ASSERT_EQ(capture_adapters("all", agent, &error), std::vector<CaptureAdapter>{python});
+
+  const auto python_path = [&](const char* const* base) {
+    const WorkloadEnvironment w = workload_environment(base, "s", "off", agent, std::vector{python});
+    EXPECT_TRUE(w.notes.empty());
+    std::string value = "(unset)";
+    for (const std::string& e : w.env)
+      if (e.rfind("PYTHONPATH=", 0) == 0) value = e.substr(11);
+    return value;
+  };
+  const char* none[] = {nullptr};
+  EXPECT_EQ(python_path(none), python.library);
+  const char* empty[] = {"PYTHONPATH=", nullptr};
+  EXPECT_EQ(python_path(empty), python.library);
+  const char* theirs[] = {"PYTHONPATH=/opt/site:/opt/more", nullptr};
+  EXPECT_EQ(python_path(theirs), python.library + ":/opt/site:/opt/more");
+  const std::string nested_entry = "PYTHONPATH=/opt/site:" + python.library;  // a nested moeprof run
+  const char* nested[] = {nested_entry.c_str(), nullptr};
+  EXPECT_EQ(python_path(nested), "/opt/site:" + python.library);
+}
+
 TEST(RunSetup, CommandLineIsQuotedForAShell) {
   const std::vector<std::string> argv = {"python3", "train.py", "--name=a b", "it's", "", "x/y-1.0"};
   EXPECT_EQ(shell_command_line(argv), "python3 train.py '--name=a b' 'it'\\''s' '' x/y-1.0");

@@ -20,6 +20,7 @@ namespace {
 struct Trace {
   std::vector<store::ExpertLoad> loads;
   std::vector<store::AllToAllEvent> events;
+  std::vector<store::RouterDecisionBatch> routing;
 };
 
 // Random rows in random order: several rows per (rank, step, layer), zero counts, rows of
@@ -50,7 +51,23 @@ Trace random_trace(uint32_t seed) {
       if (random() % 4 != 0) e.peers.push_back({peer, random() % 100000, random() % 100000});
     t.events.push_back(e);
   }
+  // Router decisions: batches of a (rank, step, layer) at increasing token offsets, with and
+  // without weights; weights that need all of a float's digits to read back.
+  for (int32_t rank = 0; rank < 2; ++rank)
+    for (int64_t step = 0; step < 3; ++step)
+      for (int32_t layer = 0; layer < 2; ++layer)
+        for (uint32_t offset = 0; offset < 10; offset += 5) {
+          store::RouterDecisionBatch b{rank, step, layer, offset, {}};
+          b.routing.num_tokens = 5;
+          b.routing.top_k = 1 + random() % 3;
+          for (uint32_t i = 0; i < b.routing.num_tokens * b.routing.top_k; ++i) {
+            b.routing.expert_ids.push_back(int32_t(random() % 64));
+            if (rank == 0) b.routing.gate_weights.push_back(float(random() % 1000000) / 999983.0f);
+          }
+          t.routing.push_back(b);
+        }
   std::shuffle(t.loads.begin(), t.loads.end(), random);
+  std::shuffle(t.routing.begin(), t.routing.end(), random);
   std::shuffle(t.events.begin(), t.events.end(), random);
   return t;
 }
@@ -61,6 +78,7 @@ void write(const Trace& t, const std::string& path) {
   ASSERT_TRUE(writer) << error;
   for (const auto& l : t.loads) writer->add_expert_load(l);
   for (const auto& e : t.events) writer->add_all_to_all(e);
+  for (const auto& b : t.routing) writer->add_router_decisions(b);
   store::RunInfo run;
   run.command = "test";
   ASSERT_TRUE(writer->finalize(run, &error)) << error;
@@ -96,6 +114,50 @@ std::string expected_a2a(const Trace& t) {
   return out.str();
 }
 
+std::string expected_routing(const Trace& t) {
+  // Sorted by step, layer, rank, token; weights printed with every digit they need.
+  std::map<std::tuple<int64_t, int32_t, int32_t, uint32_t>, const store::RouterDecisionBatch*> batches;
+  for (const auto& b : t.routing) batches[{b.step, b.layer, b.rank, b.token_offset}] = &b;
+  std::ostringstream out;
+  out << "rank,step,layer,token,slot,expert,weight\n";
+  for (const auto& [key, b] : batches)
+    for (uint32_t token = 0; token < b->routing.num_tokens; ++token)
+      for (uint32_t slot = 0; slot < b->routing.top_k; ++slot) {
+        const size_t i = token * b->routing.top_k + slot;
+        out << b->rank << "," << b->step << "," << b->layer << "," << b->token_offset + token << "," << slot << ","
+            << b->routing.expert_ids[i] << ",";
+        if (!b->routing.gate_weights.empty()) {
+          char text[32];
+          std::snprintf(text, sizeof text, "%.9g", double(b->routing.gate_weights[i]));
+          out << text;
+        }
+        out << "\n";
+      }
+  return out.str();
+}
+
+// Weights as the CSV prints them (shortest round trip) and as expected_routing does (%.9g)
+// differ in digits, not in value: compare the floats they read back as.
+std::string canonical_weights(const std::string& csv) {
+  std::istringstream in(csv);
+  std::ostringstream out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t comma = line.rfind(',');
+    const std::string weight = line.substr(comma + 1);
+    out << line.substr(0, comma + 1);
+    if (!weight.empty() && weight != "weight") {
+      char text[32];
+      std::snprintf(text, sizeof text, "%a", double(std::stof(weight)));
+      out << text;
+    } else {
+      out << weight;
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -125,6 +187,9 @@ TEST(ExportCsv, MatchesABruteForceComputation) {
       ASSERT_EQ(main_entry(std::vector<std::string>{"export", db, "--what", what}, Io{stdout_text, err}), 0);
       EXPECT_EQ(stdout_text.str(), expected);
     }
+    std::ostringstream routing, err;
+    ASSERT_EQ(main_entry(std::vector<std::string>{"export", db, "--what", "routing"}, Io{routing, err}), 0) << err.str();
+    EXPECT_EQ(canonical_weights(routing.str()), canonical_weights(expected_routing(trace)));
   }
 }
 
@@ -134,10 +199,12 @@ TEST(ExportCsv, AnEmptyTraceHasOnlyHeaders) {
   std::string error;
   auto reader = store::Reader::open(dir.file("empty.db"), &error);
   ASSERT_TRUE(reader) << error;
-  std::ostringstream load, a2a;
+  std::ostringstream load, a2a, routing;
   write_expert_load_csv(*reader, load);
   write_all_to_all_csv(*reader, a2a);
+  write_routing_csv(*reader, routing);
   EXPECT_EQ(load.str(), std::string(kExpertLoadCsvHeader) + "\n");
+  EXPECT_EQ(routing.str(), std::string(kRoutingCsvHeader) + "\n");
   EXPECT_EQ(a2a.str(), std::string(kAllToAllCsvHeader) + "\n");
 }
 

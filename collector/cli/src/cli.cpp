@@ -45,12 +45,16 @@ const Command kCommands[] = {
      "\n"
      "Checks that FILE.db is a moeprof trace of a schema this build reads, SQLite's integrity\n"
      "check and that every stored blob decodes. Prints OK or each problem; exits 1 on problems.\n"},
-    {"export", export_command, "export expert load, all-to-all, range or kernel rows as CSV, or the trace for Perfetto",
-     "usage: moeprof export FILE.db --what expert-load|a2a|ranges|kernels [--format csv] [-o FILE]\n"
+    {"export", export_command,
+     "export expert load, routing, all-to-all, range or kernel rows as CSV, or the trace for Perfetto",
+     "usage: moeprof export FILE.db --what expert-load|routing|a2a|ranges|kernels [--format csv] [-o FILE]\n"
      "       moeprof export FILE.db --format chrome [-o FILE]\n"
      "\n"
      "  --what expert-load   rank,step,layer,expert,tokens: one row per non-zero count, counts\n"
      "                       recorded more than once for the same key added up\n"
+     "  --what routing       rank,step,layer,token,slot,expert,weight: one row per recorded\n"
+     "                       routing choice (--routing full or sample:N); token numbers the\n"
+     "                       tokens of a (rank, step, layer), slot is 0..top_k-1\n"
      "  --what a2a           rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns:\n"
      "                       one row per all-to-all and peer\n"
      "  --what ranges        rank,tid,step,kind,source,domain,name,category,color,start_ns,end_ns,\n"

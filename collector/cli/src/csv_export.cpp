@@ -31,6 +31,14 @@ class CsvOut {
     text_.append(buffer, result.ptr);
     return *this;
   }
+  // The shortest text that reads back as the same float.
+  CsvOut& field(float number) {
+    separate();
+    char buffer[32];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, number);
+    text_.append(buffer, result.ptr);
+    return *this;
+  }
   CsvOut& field(std::string_view text) {
     separate();
     text_.append(text);  // only fixed identifiers, never needs quoting
@@ -116,6 +124,26 @@ void write_expert_load_csv(const store::Reader& reader, std::ostream& out) {
     reader.for_each_expert_load(only, add);
   }
   if (current) emit();
+}
+
+void write_routing_csv(const store::Reader& reader, std::ostream& out) {
+  CsvOut csv(out);
+  csv.line(kRoutingCsvHeader);
+  reader.for_each_router_decisions({}, [&](const store::RouterDecisionBatch& batch) {
+    const wire::Routing& r = batch.routing;
+    const bool weights = !r.gate_weights.empty();
+    for (uint32_t t = 0; t < r.num_tokens; ++t)
+      for (uint32_t slot = 0; slot < r.top_k; ++slot) {
+        const size_t i = static_cast<size_t>(t) * r.top_k + slot;
+        csv.field(batch.rank).field(batch.step).field(batch.layer).field(uint64_t{batch.token_offset} + t).field(slot);
+        csv.field(r.expert_ids[i]);
+        if (weights)
+          csv.field(r.gate_weights[i]);
+        else
+          csv.field(std::string_view());
+        csv.end_row();
+      }
+  });
 }
 
 void write_all_to_all_csv(const store::Reader& reader, std::ostream& out) {

@@ -1,4 +1,4 @@
-// `moeprof export`: expert load, all-to-all, range or GPU kernel rows as CSV, or the whole trace as Chrome
+// `moeprof export`: expert load, routing decisions, all-to-all, range or GPU kernel rows as CSV, or the whole trace as Chrome
 // trace-event JSON, to a file or stdout.
 #include "commands.h"
 #include "moeprof/cli/chrome_export.h"
@@ -17,9 +17,10 @@ int export_command(Args args, const Io& io) {
     throw UsageError("export", "--format must be csv or chrome, not '" + format + "'");
   if (format == "chrome" && what)
     throw UsageError("export", "--format chrome exports the whole trace; it takes no --what");
-  if (format == "csv" && !what) throw UsageError("export", "missing --what expert-load|a2a|ranges|kernels");
-  if (what && *what != "expert-load" && *what != "a2a" && *what != "ranges" && *what != "kernels")
-    throw UsageError("export", "--what must be expert-load, a2a, ranges or kernels, not '" + *what + "'");
+  if (format == "csv" && !what) throw UsageError("export", "missing --what expert-load|routing|a2a|ranges|kernels");
+  if (what && *what != "expert-load" && *what != "routing" && *what != "a2a" && *what != "ranges" &&
+      *what != "kernels")
+    throw UsageError("export", "--what must be expert-load, routing, a2a, ranges or kernels, not '" + *what + "'");
   const std::optional<std::string> output = parsed.value("output");
   if (output && output->empty()) throw UsageError("export", "option --output needs a file name");
 
@@ -29,6 +30,8 @@ int export_command(Args args, const Io& io) {
       write_chrome_trace(*reader, out);
     else if (*what == "expert-load")
       write_expert_load_csv(*reader, out);
+    else if (*what == "routing")
+      write_routing_csv(*reader, out);
     else if (*what == "ranges")
       write_ranges_csv(*reader, out);
     else if (*what == "kernels")

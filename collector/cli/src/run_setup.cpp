@@ -75,25 +75,34 @@ std::string find_agent_library(const std::string& executable, std::string* error
 
 namespace {
 
-// The library of an adapter source, next to the agent.
-std::string adapter_library(const std::string& agent, const std::string& source) {
-  return directory_of(agent) + "/libmoeprof_" + source + ".so";
-}
-
 struct AdapterKind {
   const char* source;
   const char* variable;  // "": preloaded
+  bool search_path;      // the adapter is a folder put first on the path list in `variable`
 };
-constexpr AdapterKind kAdapters[] = {{"mpi", ""},
-                                     {"nvtx", "NVTX_INJECTION64_PATH"},
-                                     {"nccl", "NCCL_PROFILER_PLUGIN"},
-                                     {"cupti", "CUDA_INJECTION64_PATH"}};
+constexpr AdapterKind kAdapters[] = {{"mpi", "", false},
+                                     {"nvtx", "NVTX_INJECTION64_PATH", false},
+                                     {"nccl", "NCCL_PROFILER_PLUGIN", false},
+                                     {"cupti", "CUDA_INJECTION64_PATH", false},
+                                     {"python", "PYTHONPATH", true}};
 
-// LD_PRELOAD separates entries by ':' or ' '.
-bool preload_has(const std::string& preload, const std::string& library) {
-  for (size_t start = 0; start <= preload.size();) {
-    const size_t end = preload.find_first_of(": ", start);
-    if (preload.substr(start, end - start) == library) return true;
+// The library (or folder) of an adapter source, next to the agent.
+std::string adapter_library(const std::string& agent, const AdapterKind& kind) {
+  if (kind.search_path) return directory_of(agent) + "/" + kind.source;
+  return directory_of(agent) + "/libmoeprof_" + kind.source + ".so";
+}
+
+// What proves an adapter is built: its library, or its Python package.
+bool adapter_built(const std::string& agent, const AdapterKind& kind) {
+  const std::string library = adapter_library(agent, kind);
+  return ::access((kind.search_path ? library + "/moeprof/__init__.py" : library).c_str(), R_OK) == 0;
+}
+
+// LD_PRELOAD separates entries by ':' or ' ', search paths by ':'.
+bool list_has(const std::string& list, const std::string& entry, const char* separators) {
+  for (size_t start = 0; start <= list.size();) {
+    const size_t end = list.find_first_of(separators, start);
+    if (list.substr(start, end - start) == entry) return true;
     if (end == std::string::npos) break;
     start = end + 1;
   }
@@ -105,7 +114,7 @@ bool preload_has(const std::string& preload, const std::string& library) {
 std::vector<std::string> available_sources(const std::string& agent) {
   std::vector<std::string> out{"api"};
   for (const AdapterKind& a : kAdapters)
-    if (::access(adapter_library(agent, a.source).c_str(), R_OK) == 0) out.emplace_back(a.source);
+    if (adapter_built(agent, a)) out.emplace_back(a.source);
   return out;
 }
 
@@ -117,7 +126,7 @@ std::optional<std::vector<CaptureAdapter>> capture_adapters(const std::string& l
     const auto known = std::find_if(std::begin(kAdapters), std::end(kAdapters),
                                     [&](const AdapterKind& a) { return source == a.source; });
     if (known == std::end(kAdapters)) return;  // api: the agent itself
-    CaptureAdapter adapter{source, adapter_library(agent, source), known->variable};
+    CaptureAdapter adapter{source, adapter_library(agent, *known), known->variable, known->search_path};
     if (std::find(adapters.begin(), adapters.end(), adapter) == adapters.end()) adapters.push_back(adapter);
   };
   for (size_t start = 0; start <= list.size();) {
@@ -151,7 +160,7 @@ WorkloadEnvironment workload_environment(const char* const* base, const std::str
     }
   }
   const auto append_preload = [&](const std::string& library) {
-    if (!preload_has(preload, library)) preload = preload.empty() ? library : preload + ":" + library;
+    if (!list_has(preload, library, ": ")) preload = preload.empty() ? library : preload + ":" + library;
   };
   append_preload(agent);
   for (const CaptureAdapter& adapter : adapters) {
@@ -161,6 +170,17 @@ WorkloadEnvironment workload_environment(const char* const* base, const std::str
     }
     const std::string prefix = adapter.variable + "=";
     const auto set = std::find_if(out.env.begin(), out.env.end(), [&](const std::string& e) { return starts_with(e, prefix); });
+    if (adapter.search_path) {
+      const std::string current = set == out.env.end() ? "" : set->substr(prefix.size());
+      const std::string value = current.empty()                              ? adapter.library
+                                : list_has(current, adapter.library, ":") ? current
+                                                                          : adapter.library + ":" + current;
+      if (set == out.env.end())
+        out.env.push_back(prefix + value);
+      else
+        *set = prefix + value;
+      continue;
+    }
     if (set == out.env.end())
       out.env.push_back(prefix + adapter.library);
     else if (set->substr(prefix.size()) != adapter.library)

@@ -11,6 +11,7 @@
 namespace moeprof::cli {
 
 inline constexpr std::string_view kExpertLoadCsvHeader = "rank,step,layer,expert,tokens";
+inline constexpr std::string_view kRoutingCsvHeader = "rank,step,layer,token,slot,expert,weight";
 inline constexpr std::string_view kAllToAllCsvHeader =
     "rank,step,layer,phase,peer,send_bytes,recv_bytes,start_ns,end_ns";
 inline constexpr std::string_view kRangesCsvHeader =
@@ -22,6 +23,11 @@ inline constexpr std::string_view kKernelsCsvHeader =
 // One row per non-zero token count; counts of the same (rank, step, layer, expert) recorded
 // in several rows are added up. Sorted by rank, step, layer, expert.
 void write_expert_load_csv(const store::Reader& reader, std::ostream& out);
+// One row per recorded routing choice: token (its number within the step and layer on that
+// rank), slot (0 .. top_k-1, in the router's order), the expert and its gate weight (shortest
+// text that reads back as the same float; empty when none were recorded). Sorted by step,
+// layer, rank, token.
+void write_routing_csv(const store::Reader& reader, std::ostream& out);
 // One row per all-to-all and peer; phase as dispatch/combine/other. Sorted by rank,
 // start_ns, peer.
 void write_all_to_all_csv(const store::Reader& reader, std::ostream& out);

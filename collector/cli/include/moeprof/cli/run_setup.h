@@ -25,17 +25,21 @@ std::string executable_path();
 std::string find_agent_library(const std::string& executable, std::string* error);
 
 // A capture adapter of `moeprof run --capture`: its library, next to the agent, gets into the
-// workload either preloaded (mpi) or named by the variable its host library reads (nvtx:
-// NVTX_INJECTION64_PATH, nccl: NCCL_PROFILER_PLUGIN, cupti: CUDA_INJECTION64_PATH).
+// workload either preloaded (mpi), named by the variable its host library reads (nvtx:
+// NVTX_INJECTION64_PATH, nccl: NCCL_PROFILER_PLUGIN, cupti: CUDA_INJECTION64_PATH), or put
+// first on a search path (python: the folder of the `moeprof` package and its sitecustomize.py,
+// on PYTHONPATH).
 struct CaptureAdapter {
   std::string source;
-  std::string library;
+  std::string library;   // a shared library, or the folder of a search path
   std::string variable;  // empty: preloaded
+  bool search_path = false;  // `library` goes first on the path list in `variable`
   bool operator==(const CaptureAdapter&) const = default;
 };
 
 // The capture sources: `api` (the engine's own calls, always recorded: the agent itself),
-// then those of mpi, nvtx, nccl, cupti whose library lies next to the agent.
+// then those of mpi, nvtx, nccl, cupti whose library lies next to the agent, and python where
+// <agent's folder>/python/moeprof is.
 std::vector<std::string> available_sources(const std::string& agent);
 // The adapters of a comma-separated list of sources ("all": every available one), each once.
 // nullopt and a one-line `error` for a name that is unknown or not built here.
@@ -47,8 +51,8 @@ struct WorkloadEnvironment {
   std::vector<std::string> notes;  // one line each: adapters left out, and why
 };
 // `base` (an environ-style array) with MOEPROF_SOCKET and MOEPROF_ROUTING set, the agent and
-// the preloaded adapters appended to LD_PRELOAD (each once), and the other adapters' variables
-// set. A variable another tool already set (nsys sets NVTX_INJECTION64_PATH and
+// the preloaded adapters appended to LD_PRELOAD (each once), search-path adapters put first on
+// their path list (once), and the other adapters' variables set. A variable another tool already set (nsys sets NVTX_INJECTION64_PATH and
 // CUDA_INJECTION64_PATH) is left alone: that tool holds the hook, and a note says the source
 // is off.
 WorkloadEnvironment workload_environment(const char* const* base, const std::string& socket, const std::string& routing,
