@@ -247,7 +247,7 @@ TEST(MainEntry, UsageErrorsAreOneLineAndExit2) {
       {"info", "a.db", "b.db"},
       {"check"},
       {"export", "x.db"},
-      {"export", "x.db", "--what", "routing"},
+      {"export", "x.db", "--what", "decisions"},
       {"export", "x.db", "--what", "a2a", "--format", "parquet"},
       {"export", "x.db", "--what"},
       {"run", "--routing", "sometimes", "--", "true"},

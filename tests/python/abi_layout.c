@@ -47,8 +47,8 @@ int main(void) {
   FIELD(moeprof_range, name); FIELD(moeprof_range, payload);
   END();
   printf(", \"constants\": {\"API_VERSION\": %d, \"SOURCE_PYTHON\": %d, \"PHASE_DISPATCH\": %d, "
-         "\"PHASE_COMBINE\": %d, \"PHASE_OTHER\": %d, \"RANGE_MARK\": %d}}\n",
+         "\"PHASE_COMBINE\": %d, \"PHASE_OTHER\": %d, \"RANGE_MARK\": %d, \"NOTE_DOMAIN\": \"%s\"}}\n",
          MOEPROF_API_VERSION, MOEPROF_SOURCE_PYTHON, MOEPROF_PHASE_DISPATCH, MOEPROF_PHASE_COMBINE,
-         MOEPROF_PHASE_OTHER, MOEPROF_RANGE_MARK);
+         MOEPROF_PHASE_OTHER, MOEPROF_RANGE_MARK, MOEPROF_NOTE_DOMAIN);
   return 0;
 }

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 from fake_agent import FakeAgent  # noqa: E402
-from moeprof import _abi, _import_hooks  # noqa: E402
+from moeprof import _abi, _import_hooks, _report  # noqa: E402
 from moeprof._runtime import Runtime  # noqa: E402
 from moeprof._settings import Settings, SettingsError, parse_hooks, parse_step_mode  # noqa: E402
 from moeprof.hooks import all_to_all, models, routers  # noqa: E402
@@ -51,6 +51,7 @@ class AbiLayout(unittest.TestCase):
             self.assertEqual([f[0] for f in struct._fields_], list(c["fields"]), name)
             for field, offset in c["fields"].items():
                 self.assertEqual(getattr(struct, field).offset, offset, f"{name}.{field}")
+        self.assertEqual(_report.NOTE_DOMAIN, constants.pop("NOTE_DOMAIN"))
         for name, value in constants.items():
             self.assertEqual(getattr(_abi, name), value, name)
 

@@ -215,6 +215,10 @@ typedef enum moeprof_range_kind {
                                      from start_ns on (nvtxNameCategory) */
 } moeprof_range_kind;
 
+/* A MOEPROF_RANGE_MARK in this domain is a note to the user from an adapter (a model it could
+ * not read, a hook that turned itself off): its name is the text; `moeprof info` lists them. */
+#define MOEPROF_NOTE_DOMAIN "moeprof.note"
+
 /* A generic annotated range or instant (NVTX), kept as it is in the trace's range table. */
 typedef struct moeprof_range {
   uint32_t struct_size;        /* sizeof(moeprof_range) */

@@ -192,7 +192,9 @@ def agent():
         except OSError:
             return None
     try:
-        _agent = Agent(library)
+        candidate = Agent(library)
     except AttributeError:  # an agent older than API version 3
-        _agent = None
+        return None
+    # Not recording (MOEPROF_DISABLE, no collector, a version mismatch): the adapter stays out.
+    _agent = candidate if candidate.init_status == 0 else None
     return _agent

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "moeprof/analysis/trace_notes.h"
 #include "moeprof/cli/json_writer.h"
 #include "moeprof/cli/names.h"
 #include "moeprof/store/reader.h"
@@ -23,6 +24,7 @@ struct TraceSummary {
   std::vector<store::DropCount> drops;
   std::optional<std::vector<wire::Source>> sources;
   std::vector<store::SourceTally> tallies;
+  std::vector<analysis::TraceNote> notes;
 };
 
 TraceSummary summarize(const store::Reader& reader, const std::string& path) {
@@ -38,6 +40,7 @@ TraceSummary summarize(const store::Reader& reader, const std::string& path) {
   s.drops = reader.drops();
   s.sources = reader.capture_sources();
   s.tallies = reader.source_tallies();
+  s.notes = analysis::trace_notes(reader);
   return s;
 }
 
@@ -141,6 +144,16 @@ void print_text(const TraceSummary& s, std::ostream& out) {
           << ", process " << d.process_id << ")\n";
     }
   }
+  if (s.notes.empty()) return;
+  out << "notes      " << s.notes.size() << "\n";
+  for (const analysis::TraceNote& note : s.notes) {
+    out << "  ";
+    const bool ranked = note.rank && *note.rank >= 0;  // -1: a process that never said its rank
+    if (ranked) out << "rank " << *note.rank << (note.source ? " " : "");
+    if (note.source) out << source_name(*note.source);
+    if (ranked || note.source) out << ": ";
+    out << note.text << "\n";
+  }
 }
 
 void print_json(const TraceSummary& s, std::ostream& out) {
@@ -234,6 +247,23 @@ void print_json(const TraceSummary& s, std::ostream& out) {
     json.key("source").value(source_name(d.source));
     json.key("reason").value(drop_reason_name(d.reason));
     json.key("count").value(d.count);
+    json.end_object();
+  }
+  json.end_array();
+  json.key("notes").begin_array();
+  for (const analysis::TraceNote& note : s.notes) {
+    json.begin_object();
+    json.key("rank");
+    if (note.rank)
+      json.value(*note.rank);
+    else
+      json.null();
+    json.key("source");
+    if (note.source)
+      json.value(source_name(*note.source));
+    else
+      json.null();
+    json.key("text").value(note.text);
     json.end_object();
   }
   json.end_array();

@@ -708,6 +708,20 @@ void Reader::for_each_summary(SummaryKind kind, int64_t window_begin, int64_t wi
   });
 }
 
+std::vector<Note> Reader::notes() const {
+  std::vector<Note> out;
+  if (impl_->version < kFirstVersionWithCaptureSources) return out;
+  Query q{"SELECT r.rank, r.source, n.value FROM range r JOIN string d ON d.id = r.domain_id"
+          " JOIN string n ON n.id = r.name_id WHERE d.value = '" + std::string(wire::kNoteDomain) + "'"};
+  q.has_where = true;
+  q.where("r.kind = ?", {static_cast<int64_t>(wire::RangeKind::kMark)});
+  q.sql += " ORDER BY r.rank, r.start_ns, r.rowid";
+  run_query(*impl_, q, "range", [&](sqlite3_stmt* s) {
+    out.push_back(Note{sqlite3_column_int(s, 0), static_cast<wire::Source>(sqlite3_column_int(s, 1)), column_text(s, 2)});
+  });
+  return out;
+}
+
 std::vector<DropCount> Reader::drops() const {
   std::vector<DropCount> out;
   Query q{"SELECT process_id, rank, source, reason, count FROM drops ORDER BY process_id, source, reason"};

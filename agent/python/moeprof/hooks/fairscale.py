@@ -31,14 +31,17 @@ def install(moe_layer_module, runtime):
         layer_module.register_forward_pre_hook(guard.hook(lambda m, i: runtime.enter_layer(m._moeprof_layer)))
         layer_module.register_forward_hook(guard.hook(lambda m, i, o: runtime.exit_layer()))
         layer_module.gate.register_forward_hook(guard.hook(lambda m, i, o: record_counts(layer, o)))
-        if "compute" in runtime.settings.hooks:
-            add_compute_spans(runtime, layer_module.gate, layer, "gate", "gate")
-            for j, expert in enumerate(layer_module.experts):
-                add_compute_spans(runtime, expert, layer, "expert", f"expert {j}")
         group = layer_module.group
         ranks = (list(range(world)) if group is None or group is dist.group.WORLD
                  else list(dist.get_process_group_ranks(group)))
         runtime.agent.set_placement(layer, list(range(num_experts)), [ranks[e // local] for e in range(num_experts)])
+        if "compute" in runtime.settings.hooks:
+            add_compute_spans(runtime, layer_module.gate, layer, "gate", "gate")
+            # Named by global expert, as the placement numbers them: local expert j of this
+            # rank is expert first + j of the layer.
+            first = dist.get_rank(group) * local
+            for j, expert in enumerate(layer_module.experts):
+                add_compute_spans(runtime, expert, layer, "expert", f"expert {first + j}")
         wg = getattr(layer_module.gate, "wg", None)
         runtime.update_topology(num_layers=len(layers), num_experts=num_experts, top_k=2, ep_size=world,
                                 hidden_size=getattr(wg, "in_features", None), model_name="fairscale MOELayer")

@@ -11,6 +11,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace moeprof::wire {
 
@@ -55,6 +56,10 @@ enum class Source : uint8_t {
 };
 // kCategoryName is no event: its name names (domain, category) from start_ns on.
 enum class RangeKind : uint8_t { kPushPop = 0, kStartEnd = 1, kMark = 2, kCategoryName = 3 };
+// A mark in this domain is a note to the user from a capture source (a model it could not
+// read, a hook that turned itself off); `moeprof info` lists them. MOEPROF_NOTE_DOMAIN in
+// moeprof.h.
+inline constexpr std::string_view kNoteDomain = "moeprof.note";
 // A GpuKernel's compute_kind when the kernel is not MoE compute.
 inline constexpr int8_t kNoComputeKind = -1;
 enum class DropReason : uint8_t {

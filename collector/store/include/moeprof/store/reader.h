@@ -84,6 +84,8 @@ class Reader {
   std::vector<Range> ranges(const Filter& filter = {}) const;
   std::vector<GpuKernel> gpu_kernels(const Filter& filter = {}) const;
   std::vector<DropCount> drops() const;
+  // The notes capture sources left (marks in wire::kNoteDomain), by rank, then time.
+  std::vector<Note> notes() const;
   // Records per (process, capture source); nullopt for traces older than schema 4.
   std::optional<std::vector<RecordedCount>> recorded() const;
   // Per source, in source order: every source the trace noted (capture_sources), recorded

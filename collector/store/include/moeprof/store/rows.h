@@ -196,6 +196,14 @@ struct SourceTally {
   bool operator==(const SourceTally&) const = default;
 };
 
+// A note to the user from a capture source: a mark in the wire::kNoteDomain domain.
+struct Note {
+  int32_t rank = -1;
+  wire::Source source = wire::Source::kApi;
+  std::string text;
+  bool operator==(const Note&) const = default;
+};
+
 struct DropCount {
   int64_t process_id = 0;
   int32_t rank = -1;
