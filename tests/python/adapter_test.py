@@ -123,6 +123,21 @@ class StepsTest(unittest.TestCase):
                                               ("counts", 2, [0, 2, 0, 0])])
 
 
+class CountsOfIds(unittest.TestCase):
+    def test_tensors_arrays_and_lists_with_padding(self):
+        from moeprof._runtime import counts_of_ids
+
+        ids = [[0, 2], [2, -1], [4, 0]]  # -1: a slot with no expert (dropped, padding)
+        expected = [2, 0, 2, 0, 1, 0]
+        self.assertEqual(counts_of_ids(torch.tensor(ids), 6).tolist(), expected)
+        self.assertEqual(counts_of_ids(torch.tensor(ids, dtype=torch.int32), 6).tolist(), expected)
+        self.assertEqual(counts_of_ids(ids, 6), expected)
+        self.assertEqual(counts_of_ids(ids, None), expected[:5])  # as many as the ids reach
+        import numpy
+
+        self.assertEqual(counts_of_ids(numpy.array(ids), 6), expected)
+
+
 class PhasesAndBytes(unittest.TestCase):
     def test_phase_guess_within_a_layer(self):
         runtime, _ = make_runtime()

@@ -62,6 +62,12 @@ class FakeAgent:
     def compute(self, start_ns, end_ns, step, layer, kind, tid, name):
         self.calls.append(("compute", layer, kind, name, start_ns, end_ns))
 
+    def compute_site(self, layer, kind, name):
+        return (layer, kind, name)
+
+    def compute_at_site(self, site, start_ns, end_ns):
+        self.compute(start_ns, end_ns, None, site[0], site[1], 0, site[2])
+
     def mark(self, domain, name, payload=None):
         self.calls.append(("mark", domain, name))
 

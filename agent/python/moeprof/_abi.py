@@ -159,6 +159,17 @@ class Agent:
                              name.encode("utf-8", "replace") if name else None)
         self._record_compute(ctypes.byref(event))
 
+    def compute_site(self, layer, kind, name):
+        """A compute span record prepared once for a place that records many (a hooked module)."""
+        return ComputeEvent(ctypes.sizeof(ComputeEvent), SOURCE_PYTHON, 0, 0, STEP_CURRENT, layer, kind, 0, 0,
+                            name.encode("utf-8", "replace") if name else None)
+
+    def compute_at_site(self, site, start_ns, end_ns):
+        """One span of `site` (not for two threads at once: it is one record being filled)."""
+        site.start_ns = start_ns
+        site.end_ns = end_ns
+        self._record_compute(ctypes.byref(site))
+
     def mark(self, domain, name, payload=None):
         now = self._now_ns()
         mark = Range(ctypes.sizeof(Range), SOURCE_PYTHON, now, now, STEP_CURRENT, 0, RANGE_MARK, 0, 0,

@@ -14,11 +14,13 @@ def _torch_buffer(tensor, dtype_name):
     import torch
 
     dtype = getattr(torch, dtype_name) if dtype_name != "uint32" else torch.int32  # same bits for counts < 2^31
-    with torch.no_grad():
-        t = tensor.detach()
-        if t.device.type != "cpu":
-            t = t.cpu()
-        t = t.to(dtype).contiguous().reshape(-1)
+    t = tensor.detach()  # no autograd history from here on
+    if t.device.type != "cpu":
+        t = t.cpu()
+    if t.dtype != dtype:
+        t = t.to(dtype)
+    if not t.is_contiguous():
+        t = t.contiguous()
     return t.data_ptr(), t.numel(), t
 
 
@@ -29,10 +31,11 @@ def _numpy_buffer(values, dtype_name):
     return a.ctypes.data, a.size, a
 
 
-def _flatten(values):
+def flatten(values):
+    """The numbers of a nested sequence, in order."""
     for v in values:
         if isinstance(v, (list, tuple)):
-            yield from _flatten(v)
+            yield from flatten(v)
         else:
             yield v
 
@@ -44,7 +47,7 @@ def buffer(values, dtype_name):
         return _torch_buffer(values, dtype_name)
     if module == "numpy" and "numpy" in sys.modules:
         return _numpy_buffer(values, dtype_name)
-    a = array.array(_TYPECODES[dtype_name], _flatten(values))
+    a = array.array(_TYPECODES[dtype_name], flatten(values))
     address, length = a.buffer_info()
     return address, length, a
 

@@ -48,8 +48,14 @@ class Guard:
         """A forward (pre-)hook calling function(*hook arguments) under this guard. It returns
         None whatever happens: a hook that returned a value would replace the module's input
         or output."""
-        def hook(*args):
-            self.run(function, *args)
+        guard = self
+
+        def hook(*args):  # Guard.run inlined: this runs on every hooked module call
+            if guard.on:
+                try:
+                    function(*args)
+                except Exception as error:  # noqa: BLE001 - any failure of ours must stay ours
+                    guard.fail(error)
         return hook
 
     def fail(self, error):

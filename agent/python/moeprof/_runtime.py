@@ -6,7 +6,7 @@ import os
 import threading
 
 from . import _abi
-from ._buffers import buffer, rows
+from ._buffers import buffer, flatten, rows
 from ._report import Guard, Reporter
 from ._steps import Steps
 
@@ -107,21 +107,21 @@ class Runtime:
         self.agent.expert_counts(layer, length, address)
         del keep
 
-    def record_routing(self, layer, topk_ids, topk_weights=None, num_experts=None, counts=True):
-        """Top-k ids (tokens x k) and optional weights of one batch; also its per-expert counts."""
+    def record_routing(self, layer, topk_ids, topk_weights=None, num_experts=None):
+        """Top-k ids (tokens x k; negative: no expert) and optional weights of one batch: its
+        per-expert counts always, the decisions when the routing mode wants them."""
         self.steps.before_record()
+        if num_experts is None:
+            shape = self.layers.get(layer)
+            num_experts = shape.num_experts if shape is not None else None
         num_tokens = rows(topk_ids)
-        ids, total, keep_ids = buffer(topk_ids, "int32")
-        if num_tokens == 0 or total == 0:
+        if num_tokens == 0:
             return
-        top_k = total // num_tokens
-        if counts:
-            if num_experts is None:
-                shape = self.layers.get(layer)
-                num_experts = shape.num_experts if shape is not None else None
-            self._record_counts_of_ids(layer, ids, total, num_experts, topk_ids)
+        self.record_counts(layer, counts_of_ids(topk_ids, num_experts))
         if not self.agent.routing_wanted():
             return
+        ids, total, keep_ids = buffer(topk_ids, "int32")
+        top_k = total // num_tokens
         weights, weight_total, keep_weights = (buffer(topk_weights, "float32") if topk_weights is not None
                                                else (None, total, None))
         if weight_total != total:
@@ -133,27 +133,6 @@ class Runtime:
                                         None if weights is None else weights + 4 * first * top_k)
         self.token_offsets[layer] = offset + num_tokens
         del keep_ids, keep_weights
-
-    def _record_counts_of_ids(self, layer, ids_address, total, num_experts, original):
-        if type(original).__module__.split(".")[0] == "torch":
-            import torch
-
-            with torch.no_grad():
-                flat = original.detach().reshape(-1)
-                if flat.device.type != "cpu":
-                    flat = flat.cpu()
-                counts = torch.bincount(flat.long(), minlength=num_experts or 0)
-            self.record_counts(layer, counts)
-            return
-        import ctypes
-
-        ids = (ctypes.c_int32 * total).from_address(ids_address)
-        size = max(num_experts or 0, (max(ids) + 1) if total else 0)
-        tally = [0] * size
-        for expert in ids:
-            if expert >= 0:
-                tally[expert] += 1
-        self.record_counts(layer, tally)
 
     def issue_step(self):
         """The step an event that completes later (an async all-to-all) belongs to, taken when
@@ -170,6 +149,31 @@ class Runtime:
     def record_compute(self, start_ns, end_ns, layer, kind, name=None):
         self.steps.before_record()
         self.agent.compute(start_ns, end_ns, _abi.STEP_CURRENT, layer, kind, 0, name)
+
+    def record_compute_site(self, site, start_ns, end_ns):
+        self.steps.before_record()
+        self.agent.compute_at_site(site, start_ns, end_ns)
+
+
+def counts_of_ids(topk_ids, num_experts):
+    """Tokens per expert of top-k ids (negative ids count for no expert), at least num_experts
+    entries: a tensor for a tensor (counted where it lies), else a list."""
+    minlength = num_experts or 0
+    if type(topk_ids).__module__.split(".")[0] == "torch":
+        import torch
+
+        flat = topk_ids.detach().reshape(-1)
+        try:
+            return torch.bincount(flat, minlength=minlength)
+        except RuntimeError:  # negative ids (padding), or not integers
+            flat = flat.long()
+            return torch.bincount(flat[flat >= 0], minlength=minlength)
+    flat = [int(i) for i in flatten(topk_ids.tolist() if hasattr(topk_ids, "tolist") else topk_ids)]
+    tally = [0] * max(minlength, max(flat, default=-1) + 1)
+    for expert in flat:
+        if expert >= 0:
+            tally[expert] += 1
+    return tally
 
 
 def _env_int(name, default):

@@ -32,12 +32,15 @@ const Command kCommands[] = {
      "  --capture LIST         sources to capture, comma-separated: api (the engine's own calls,\n"
      "                         always on), mpi (all-to-alls of any MPI program), nvtx (NVTX ranges,\n"
      "                         marks and payloads), nccl (NCCL's profiler plugin: collectives,\n"
-     "                         all-to-alls), cupti (GPU kernels), or all (default: every one built)\n"},
+     "                         all-to-alls), cupti (GPU kernels), python (PyTorch programs:\n"
+     "                         torch.distributed all-to-alls, transformers and fairscale MoE\n"
+     "                         layers), or all (default: every one built)\n"},
     {"info", info_command, "show what a trace holds",
      "usage: moeprof info FILE.db [--json]\n"
      "\n"
-     "Shows the run, its processes, the model shape, ranks, step range, row counts, and per\n"
-     "capture source what was recorded and what was dropped.\n"
+     "Shows the run, its processes, the model shape, ranks, step range, row counts, per\n"
+     "capture source what was recorded and what was dropped, and notes: that no process\n"
+     "reported, that no MoE event was recorded, what a capture source could not record.\n"
      "\n"
      "  --json   print the same as one JSON object\n"},
     {"check", check_command, "check a trace's integrity and schema version",

@@ -47,14 +47,10 @@ def install(moe_layer_module, runtime):
                                 hidden_size=getattr(wg, "in_features", None), model_name="fairscale MOELayer")
 
     def record_counts(layer, gate_output):
-        import torch
-
         if not runtime.agent.enabled():
             return
         dispatch_mask = gate_output[2]  # (l_aux, combine_weights, dispatch_mask[tokens, experts, capacity])
-        with torch.no_grad():
-            counts = dispatch_mask.detach().sum(dim=(0, 2))
-        runtime.record_counts(layer, counts)
+        runtime.record_counts(layer, dispatch_mask.detach().sum(dim=(0, 2)))
 
     @functools.wraps(original_init)
     def init(self, *args, **kwargs):

@@ -102,39 +102,47 @@ def router_spec(layer, block, config):
     return spec
 
 
-def routing_from_output(output, spec):
-    """(ids [tokens, k] int64, weights [tokens, k] float32) of one router call, or None with a
-    reason when the output is not understood."""
+def routing_from_output(output, spec, with_weights=True):
+    """(ids [tokens, k], weights [tokens, k] or None, None) of one router call, or (None, None,
+    the reason) when the output is not understood. Derived weights are left out (None) unless
+    with_weights: counts need only the ids. Works on detached tensors, so it records no
+    autograd history (cheaper than entering no_grad on every call)."""
     import torch
 
-    with torch.no_grad():
-        if isinstance(output, (tuple, list)):
-            tensors = [t for t in output if isinstance(t, torch.Tensor)]
-            for ids in tensors:
-                if ids.is_floating_point() or ids.dim() < 2 or ids.shape[-1] > spec.num_experts:
-                    continue
-                if spec.top_k is not None and ids.shape[-1] != spec.top_k:
-                    continue
-                weights = next((w for w in tensors if w.is_floating_point() and w.shape == ids.shape), None)
-                k = ids.shape[-1]
-                return ids.reshape(-1, k), (weights.reshape(-1, k) if weights is not None else None), None
-            logits = next((t for t in tensors if t.is_floating_point() and t.dim() >= 1
-                           and t.shape[-1] == spec.num_experts), None)
-        else:
-            logits = output if isinstance(output, torch.Tensor) and output.shape[-1] == spec.num_experts else None
-        if logits is None:
-            return None, None, "its router output holds neither top-k ids nor router logits"
-        if spec.logits_unusable:
-            return None, None, spec.logits_unusable
-        logits = logits.detach().reshape(-1, spec.num_experts)
-        if spec.scoring == "softmax":
-            scores = torch.softmax(logits, dim=-1, dtype=torch.float)
-        else:
-            scores = torch.sigmoid(logits.float())
-        weights, ids = torch.topk(scores, spec.top_k, dim=-1)
-        if spec.renormalise:
-            weights = weights / weights.sum(dim=-1, keepdim=True)
-        return ids, weights, None
+    if isinstance(output, torch.Tensor):
+        logits = output if output.shape[-1] == spec.num_experts else None
+    elif isinstance(output, (tuple, list)):
+        tensors = [t for t in output if isinstance(t, torch.Tensor)]
+        for ids in tensors:
+            if ids.is_floating_point() or ids.dim() < 2 or ids.shape[-1] > spec.num_experts:
+                continue
+            if spec.top_k is not None and ids.shape[-1] != spec.top_k:
+                continue
+            weights = next((w for w in tensors if w.is_floating_point() and w.shape == ids.shape), None)
+            k = ids.shape[-1]
+            return (ids.detach().reshape(-1, k), weights.detach().reshape(-1, k) if weights is not None else None,
+                    None)
+        logits = next((t for t in tensors if t.is_floating_point() and t.dim() >= 1
+                       and t.shape[-1] == spec.num_experts), None)
+    else:
+        logits = None
+    if logits is None:
+        return None, None, "its router output holds neither top-k ids nor router logits"
+    if spec.logits_unusable:
+        return None, None, spec.logits_unusable
+    logits = logits.detach()
+    if logits.dim() != 2:
+        logits = logits.reshape(-1, spec.num_experts)
+    if spec.scoring == "softmax":
+        scores = torch.softmax(logits, dim=-1, dtype=torch.float)
+    else:
+        scores = torch.sigmoid(logits.float())
+    weights, ids = torch.topk(scores, spec.top_k, dim=-1)
+    if not with_weights:
+        return ids, None, None
+    if spec.renormalise:
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    return ids, weights, None
 
 
 def attach_blocks(runtime, blocks, first_layer, config=None, compute=True):
@@ -163,7 +171,7 @@ def _router_output(runtime):
         if not runtime.agent.enabled():
             return
         spec = module._moeprof_router
-        ids, weights, problem = routing_from_output(output, spec)
+        ids, weights, problem = routing_from_output(output, spec, with_weights=runtime.agent.routing_wanted())
         if problem is not None:
             runtime.note(f"MoE layer {spec.layer} ({type(module).__name__}): not recorded, {problem}",
                          once_key=("router", id(module)))
@@ -173,23 +181,24 @@ def _router_output(runtime):
 
 
 def add_compute_spans(runtime, module, layer, kind, name):
-    """A compute span of `kind` for every forward of `module` with a non-empty input."""
+    """A compute span of `kind` for every forward of `module` with a non-empty input. The
+    span's record is prepared once here (a call site), so a forward only stamps its times."""
     from .._abi import COMPUTE_KINDS
 
     guard = runtime.guard("compute span")
-    kind_number = COMPUTE_KINDS[kind]
-    agent = runtime.agent
+    site = runtime.agent.compute_site(layer, COMPUTE_KINDS[kind], name)
+    now_ns = runtime.agent.now_ns
+    start = [None]  # of the forward in flight (modules do not run re-entrantly)
 
     def enter(module, inputs):
-        if inputs and getattr(inputs[0], "numel", None) is not None and inputs[0].numel() == 0:
-            module._moeprof_start = None
-        else:
-            module._moeprof_start = agent.now_ns()
+        # An expert handed no tokens (transformers' loops call every expert) ran no compute.
+        first = inputs[0] if inputs else None
+        empty = first is not None and hasattr(first, "numel") and first.numel() == 0
+        start[0] = None if empty else now_ns()
 
     def exit(module, inputs, output):
-        start = getattr(module, "_moeprof_start", None)
-        if start is not None:
-            runtime.record_compute(start, agent.now_ns(), layer, kind_number, name)
+        if start[0] is not None:
+            runtime.record_compute_site(site, start[0], now_ns())
 
     module.register_forward_pre_hook(guard.hook(enter))
     module.register_forward_hook(guard.hook(exit))
