@@ -187,6 +187,22 @@ class AllToAllHook(unittest.TestCase):
         self.assertEqual([c[1:6] for c in a2a], [(1, DISPATCH, [4, 6], [8, 16], [16, 24]),
                                                  (1, COMBINE, None, [12, 16], [4, 8])])
 
+    def test_a_call_that_raises_leaves_the_phase_order_alone(self):
+        runtime, agent = make_runtime()
+        dist = fake_dist(world=2)
+
+        def unsupported(*args):
+            raise RuntimeError("ProcessGroup gloo does not support alltoall")
+
+        dist.all_to_all = unsupported
+        all_to_all.install(dist, runtime)
+        runtime.enter_layer(0)
+        with self.assertRaisesRegex(RuntimeError, "does not support"):
+            dist.all_to_all([torch.zeros(1)] * 2, [torch.zeros(1)] * 2)
+        dist.all_to_all_single(torch.zeros(2), torch.zeros(2))  # the program's fallback
+        dist.all_to_all_single(torch.zeros(2), torch.zeros(2))
+        self.assertEqual([c[2] for c in agent.of("a2a")], [DISPATCH, COMBINE])
+
     def test_inside_an_engine_all_to_all_stays_out(self):
         runtime, agent = make_runtime()
         dist = fake_dist()

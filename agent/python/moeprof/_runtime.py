@@ -100,6 +100,17 @@ class Runtime:
         state.a2a_in_layer += 1
         return (_abi.PHASE_DISPATCH, _abi.PHASE_COMBINE)[order] if order < 2 else _abi.PHASE_OTHER
 
+    def guesses_phase(self):
+        """True when next_phase() would guess (and count the all-to-all in the layer's order)."""
+        return self.thread.phase is None and self.thread.layer >= 0
+
+    def take_back_phase_guess(self):
+        """The last all-to-all next_phase() guessed for never happened (it raised): the next
+        one gets its guess."""
+        state = self.thread
+        if state.a2a_in_layer > 0:
+            state.a2a_in_layer -= 1
+
     # ---- records --------------------------------------------------------------------------
     def record_counts(self, layer, counts):
         address, length, keep = buffer(counts, "uint32")

@@ -47,7 +47,7 @@ def list_bytes(tensors):
 class _Call:
     """One all-to-all between its issue and its completion."""
 
-    __slots__ = ("layer", "phase", "start_ns", "tid", "step", "peers", "send", "recv")
+    __slots__ = ("layer", "phase", "guessed", "start_ns", "tid", "step", "peers", "send", "recv")
 
 
 def install(dist, runtime):
@@ -64,6 +64,7 @@ def install(dist, runtime):
         if agent.in_engine_all_to_all() or not agent.enabled():
             return None
         call = _Call()
+        call.guessed = runtime.guesses_phase()
         call.layer, call.phase = state.layer, runtime.next_phase()
         call.tid = threading.get_native_id()
         call.step = runtime.issue_step()
@@ -96,7 +97,12 @@ def install(dist, runtime):
                           async_op=False):
         call = guard.run(begin, lambda world: split_bytes(input, input_split_sizes, world),
                          lambda world: split_bytes(output, output_split_sizes, world), group)
-        result = original_single(output, input, output_split_sizes, input_split_sizes, group, async_op)
+        try:
+            result = original_single(output, input, output_split_sizes, input_split_sizes, group, async_op)
+        except BaseException:
+            if call is not None and call.guessed:
+                guard.run(runtime.take_back_phase_guess)
+            raise
         if call is not None:
             guard.run(end, call, result, async_op)
         return result
@@ -105,7 +111,12 @@ def install(dist, runtime):
     def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
         call = guard.run(begin, lambda world: list_bytes(input_tensor_list),
                          lambda world: list_bytes(output_tensor_list), group)
-        result = original_list(output_tensor_list, input_tensor_list, group, async_op)
+        try:
+            result = original_list(output_tensor_list, input_tensor_list, group, async_op)
+        except BaseException:
+            if call is not None and call.guessed:
+                guard.run(runtime.take_back_phase_guess)
+            raise
         if call is not None:
             guard.run(end, call, result, async_op)
         return result
