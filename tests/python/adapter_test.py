@@ -111,6 +111,27 @@ class StepsTest(unittest.TestCase):
         runtime.steps.explicit()
         self.assertEqual(self.steps(agent), [("step_begin", 5), ("step_end", 5), ("step_begin", 6)])
 
+    def test_forward_of_a_named_class(self):
+        from moeprof.hooks import step_class
+        import torch.nn.modules.module as module_hooks
+
+        class Block(torch.nn.Module):
+            def __init__(self, inner=None):
+                super().__init__()
+                self.inner = inner
+                self.linear = torch.nn.Linear(2, 2)
+
+            def forward(self, x):
+                return self.linear(self.inner(x) if self.inner is not None else x)
+
+        runtime, agent = make_runtime({"MOEPROF_PYTHON_STEP": "forward:Block"})
+        step_class.install(module_hooks, runtime)  # global module hooks: they stay, harmless elsewhere
+        model = Block(Block())  # a Block inside a Block: only the outermost makes a step
+        model(torch.zeros(1, 2))
+        torch.nn.Linear(2, 2)(torch.zeros(1, 2))  # another class: no step
+        model(torch.zeros(1, 2))
+        self.assertEqual(self.steps(agent), [("step_begin", 0), ("step_end", 0), ("step_begin", 1), ("step_end", 1)])
+
     def test_token_offsets_restart_each_step(self):
         runtime, agent = make_runtime({"MOEPROF_PYTHON_STEP": "explicit"})
         runtime.steps.explicit()
