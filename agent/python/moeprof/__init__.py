@@ -21,6 +21,7 @@ nothing when the process is not being recorded.
 import threading
 
 from . import _abi
+from ._autoload import install as _install
 from ._autoload import runtime as _runtime
 
 __all__ = ["enabled", "step", "layer", "phase", "record_counts", "record_routing", "all_to_all", "compute",
@@ -213,3 +214,8 @@ def marker(name):
     rt = _runtime()
     if rt is not None:
         rt.agent.mark("moeprof", str(name))
+
+
+# Importing the package installs the adapter (once; nothing without an agent), so that a
+# program Python starts without sitecustomize (python -S) is hooked all the same.
+_install()
