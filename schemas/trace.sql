@@ -47,7 +47,8 @@ CREATE TABLE process (
   clean_exit    INTEGER NOT NULL    -- 1: the stream ended with Goodbye
 );
 
--- Model shape as the engine reported it (one row; the first report wins).
+-- Model shape as the engine reported it (one row: the first process to report one, as it last
+-- reported it; adapters that discover layers one by one report a growing shape).
 CREATE TABLE model (
   id                 INTEGER PRIMARY KEY CHECK (id = 1),
   name               TEXT NOT NULL,

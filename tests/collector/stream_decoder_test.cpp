@@ -349,6 +349,33 @@ TEST(StreamDecoder, RankComesFromHelloUntilTopologyNamesIt) {
   EXPECT_EQ(reader->processes().at(0).rank, 5);
 }
 
+TEST(StreamDecoder, TheFirstProcessWithAModelShapeKeepsReportingIt) {
+  // Rank 0 discovers its layers one at a time (the Python adapter builds fairscale layers
+  // so); rank 1 reports a shape too, later: the trace keeps rank 0's last report.
+  testing::TempDir dir;
+  Sink sink(dir.file("t.db"));
+  store::ModelShape one_layer = kModel, two_layers = kModel, other = kModel;
+  one_layer.num_layers = 1;
+  two_layers.num_layers = 2;
+  other.num_layers = 9;
+  StreamBuilder first, second;
+  first.hello(10, 0, "h", "a");
+  first.topology(0, 0, 2, one_layer);
+  second.hello(11, 1, "h", "a");
+  second.topology(1, 1, 2, other);
+  first.topology(0, 0, 2, two_layers);
+  first.goodbye(1300);
+  second.goodbye(1300);
+  StreamDecoder a(*sink.context, "a"), b(*sink.context, "b");
+  ASSERT_TRUE(a.feed(first.bytes()));
+  ASSERT_TRUE(b.feed(second.bytes()));
+  a.finish();
+  b.finish();
+  auto reader = sink.close();
+  ASSERT_TRUE(reader->model());
+  EXPECT_EQ(*reader->model(), two_layers);
+}
+
 TEST(StreamDecoder, ExpertDropsLandBesideTheLoad) {
   testing::TempDir dir;
   Sink sink(dir.file("t.db"));

@@ -182,7 +182,8 @@ void StreamDecoder::apply_topology(const RecordView& record) {
   process_.world_size = t.world_size;
   process_.ep_size = t.ep_size;
   context_.writer.update_process(process_);
-  if (!context_.model_recorded && (t.num_layers > 0 || t.num_experts > 0)) {
+  const bool has_shape = t.num_layers > 0 || t.num_experts > 0;
+  if (has_shape && (!context_.model_process || *context_.model_process == process_.id)) {
     store::ModelShape model;
     model.name = as_string(record.var);
     model.num_layers = t.num_layers;
@@ -191,7 +192,7 @@ void StreamDecoder::apply_topology(const RecordView& record) {
     model.num_shared_experts = t.num_shared_experts;
     model.hidden_size = t.hidden_size;
     context_.writer.set_model(model);
-    context_.model_recorded = true;
+    context_.model_process = process_.id;
   }
 }
 

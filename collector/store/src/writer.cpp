@@ -67,8 +67,8 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "UPDATE process SET pid = ?, ppid = ?, host = ?, command = ?, rank = ?, local_rank = ?, world_size = ?,"
     " ep_size = ?, realtime_ns = ?, monotonic_ns = ?, end_ns = ?, agent_version = ?, clean_exit = ?"
     " WHERE id = ?",
-    // The first report of the model shape wins (schemas/trace.sql).
-    "INSERT OR IGNORE INTO model (id, name, num_layers, num_experts, top_k, num_shared_experts, hidden_size)"
+    // Which report of the model shape to keep is the collector's choice (schemas/trace.sql).
+    "INSERT OR REPLACE INTO model (id, name, num_layers, num_experts, top_k, num_shared_experts, hidden_size)"
     " VALUES (1, ?, ?, ?, ?, ?, ?)",
     "INSERT OR REPLACE INTO placement (layer, slot, expert, rank, reported_by) VALUES (?, ?, ?, ?, ?)",
     "INSERT INTO step (rank, step, start_ns, end_ns) VALUES (?, ?, ?, ?)",

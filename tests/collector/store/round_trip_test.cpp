@@ -142,8 +142,8 @@ Trace make_trace() {
 
 void write(const Trace& t, Writer& w) {
   w.set_run(t.run);
+  w.set_model(ModelShape{"an earlier report is replaced", 1, 1, 1, 0, 1});
   w.set_model(t.model);
-  w.set_model(ModelShape{"second report loses", 1, 1, 1, 0, 1});
   for (const auto& p : t.processes) ASSERT_EQ(w.add_process(p), static_cast<int64_t>(&p - t.processes.data()) + 1);
   for (const auto& p : t.placements) w.add_placement(p);
   for (const auto& s : t.steps) w.add_step(s);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "moeprof/store/rows.h"
@@ -31,7 +32,9 @@ struct IngestContext {
       : writer(w), log(std::move(log_line)) {}
   store::Writer& writer;
   std::function<void(const std::string&)> log;  // one line per problem; may be empty
-  bool model_recorded = false;                  // the first Topology with a model shape wins
+  // The process whose Topology with a model shape came first: its shape is the trace's, as it
+  // last reported it (adapters that discover layers one by one report a growing shape).
+  std::optional<int64_t> model_process;
   IngestTotals totals;
 };
 

@@ -25,7 +25,7 @@ class Writer {
   // Returns the new process id (used by later calls about this process).
   int64_t add_process(const ProcessInfo& process);
   void update_process(const ProcessInfo& process);  // by process.id
-  void set_model(const ModelShape& model);
+  void set_model(const ModelShape& model);  // a later call replaces the shape
   void add_placement(const LayerPlacement& placement);
   void add_step(const StepSpan& step);
   void add_expert_load(const ExpertLoad& load);
