@@ -2,8 +2,9 @@
 
     BUILD_DIR/pyenv/bin/python tests/python/fairscale_gloo_smoke.py [--world-size N]
 
-starts N ranks (default 2) with torch.multiprocessing.spawn and a file:// store. Started by a
-launcher that sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT it joins with env:// instead.
+starts N ranks (default 2) with torch.multiprocessing.spawn and a file:// store (gloo_ranks.py).
+Started by a launcher that sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT it joins with
+env:// instead.
 torchrun (torch.distributed.run) of Debian's torch 1.13 does not start on Python 3.11: its
 Std.from_str("0") returns None there (IntFlag iteration changed in 3.11; fixed upstream after 1.13),
 so it dies with "'NoneType' object has no attribute 'get'" unless that method is patched.
@@ -16,17 +17,14 @@ every rank routed to g. Exits non-zero on failure.
 """
 
 import argparse
-import datetime
 import os
 import sys
-import tempfile
 import time
 
-os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+import gloo_ranks  # first: it sets GLOO_SOCKET_IFNAME before torch is imported
 
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
-import torch.multiprocessing as mp  # noqa: E402
 
 LOCAL_EXPERTS = 2
 MODEL_DIM = 16
@@ -44,9 +42,7 @@ class Scale(torch.nn.Module):
 def run(rank, world_size, init_method):
     from fairscale.nn.moe import MOELayer, Top2Gate
 
-    torch.set_num_threads(1)  # a rank per core at most; tiny tensors
-    dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size,
-                            timeout=datetime.timedelta(seconds=60))
+    gloo_ranks.init(rank, world_size, init_method)
     try:
         num_experts = world_size * LOCAL_EXPERTS
         torch.manual_seed(1000 + rank)
@@ -92,8 +88,7 @@ def main():
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # under torchrun
         run(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), "env://")
     else:
-        with tempfile.TemporaryDirectory() as d:
-            mp.spawn(run, args=(args.world_size, f"file://{d}/store"), nprocs=args.world_size, join=True)
+        gloo_ranks.spawn(run, args.world_size)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"fairscale_gloo_smoke: OK in {time.monotonic() - start:.1f} s")
 

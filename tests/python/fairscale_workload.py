@@ -4,11 +4,11 @@ ground truth a profiler of it must reproduce.
     BUILD_DIR/pyenv/bin/python tests/python/fairscale_workload.py [--world-size N] [--steps S]
                                                                    [--truth-dir DIR]
 
-starts N ranks (default 2) with torch.multiprocessing.spawn and a file:// store (torchrun of
-Debian's torch 1.13 does not start on Python 3.11: see fairscale_gloo_smoke.py). The model is
-an input projection, then two MOELayers (Top2Gate, LOCAL_EXPERTS Linear experts per rank) with
-residual connections; every step is a forward, a backward, an all-reduce of the replicated
-parameters' gradients (as data parallelism would keep them equal) and SGD's step().
+starts N ranks (default 2) with torch.multiprocessing.spawn and a file:// store (gloo_ranks.py;
+torchrun of Debian's torch 1.13 does not start on Python 3.11: see fairscale_gloo_smoke.py).
+The model is an input projection, then two MOELayers (Top2Gate, LOCAL_EXPERTS Linear experts
+per rank) with residual connections; every step is a forward, a backward, an all-reduce of the
+replicated parameters' gradients (as data parallelism would keep them equal) and SGD's step().
 
 With --truth-dir every rank writes DIR/rank<R>.json, computed by this script alone, so that it
 holds with or without moeprof:
@@ -28,18 +28,15 @@ when a rank fails (a failed sanity check included).
 """
 
 import argparse
-import datetime
 import json
 import os
 import sys
-import tempfile
 import time
 
-os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+import gloo_ranks  # first: it sets GLOO_SOCKET_IFNAME before torch is imported
 
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
-import torch.multiprocessing as mp  # noqa: E402
 
 LOCAL_EXPERTS = 2
 NUM_LAYERS = 2
@@ -129,10 +126,8 @@ class Model(torch.nn.Module):
         return x, aux
 
 
-def run(rank, world_size, steps, init_method, truth_dir):
-    torch.set_num_threads(1)  # a rank per core at most; tiny tensors
-    dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size,
-                            timeout=datetime.timedelta(seconds=60))
+def run(rank, world_size, init_method, steps, truth_dir):
+    gloo_ranks.init(rank, world_size, init_method)
     try:
         model = Model(rank, world_size)
         truth = Truth(rank, world_size)
@@ -174,9 +169,7 @@ def main():
     if args.truth_dir:
         os.makedirs(args.truth_dir, exist_ok=True)
     start = time.monotonic()
-    with tempfile.TemporaryDirectory() as d:
-        mp.spawn(run, args=(args.world_size, args.steps, f"file://{d}/store", args.truth_dir),
-                 nprocs=args.world_size, join=True)
+    gloo_ranks.spawn(run, args.world_size, args.steps, args.truth_dir)
     print(f"fairscale_workload: {args.world_size} ranks, {args.steps} steps OK in {time.monotonic() - start:.1f} s")
 
 

@@ -14,86 +14,31 @@ Exits 1 with one line per failure.
 """
 
 import argparse
-import csv
-import io
 import json
 import os
-import subprocess
 import sys
+
+from trace_checks import (Failures, check_expert_load, check_routing, export_rows, info_json, plain_environment,
+                          run_checked)
 
 STEPS = 3
 HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_REPORTED = 50  # failures printed per check; the rest are counted
+WEIGHT_TOLERANCE = 1e-6  # times max(1, |weight|)
 
 
-class Checker:
-    def __init__(self):
-        self.failures = []
+def check_trace(fail, moeprof, db, truth, routing):
+    label = f"routing {routing}"
+    model = info_json(moeprof, db).get("model") or {}
+    fail.expect((model.get("name"), model.get("num_layers"), model.get("num_experts"), model.get("top_k")) ==
+                ("mixtral", truth["layers"], truth["experts"], truth["top_k"]), label, f"model in the trace: {model}")
 
-    def expect(self, condition, message):
-        if not condition:
-            self.failures.append(message)
-        return condition
-
-
-def run(command, env=None):
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        sys.exit(f"FAILED: {' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
-    return result
-
-
-def export(moeprof, db, what):
-    return list(csv.DictReader(io.StringIO(run([moeprof, "export", db, "--what", what]).stdout)))
-
-
-def plain_environment():
-    """The environment of a run without moeprof: no adapter on the path, no agent."""
-    env = dict(os.environ)
-    for name in ("LD_PRELOAD", "PYTHONPATH", "MOEPROF_SOCKET"):
-        env.pop(name, None)
-    return env
-
-
-def check_trace(check, moeprof, db, truth, routing):
-    label = f"[routing {routing}]"
-    info = json.loads(run([moeprof, "info", db, "--json"]).stdout)
-    model = info.get("model") or {}
-    check.expect((model.get("name"), model.get("num_layers"), model.get("num_experts"), model.get("top_k")) ==
-                 ("mixtral", truth["layers"], truth["experts"], truth["top_k"]), f"{label} model in the trace: {model}")
-
-    load = {}
-    for row in export(moeprof, db, "expert-load"):
-        check.expect(row["rank"] == "0", f"{label} expert load of rank {row['rank']}: one process, rank 0 expected")
-        load[(int(row["step"]), int(row["layer"]), int(row["expert"]))] = int(row["tokens"])
-    expected = {(s, l, e): n for s, layers in enumerate(truth["steps"]) for l, layer in enumerate(layers)
-                for e, n in enumerate(layer["counts"]) if n}
-    for key in sorted(set(load) | set(expected)):
-        check.expect(load.get(key) == expected.get(key),
-                     f"{label} step {key[0]} layer {key[1]} expert {key[2]}: trace {load.get(key)} tokens, "
-                     f"router logits say {expected.get(key)}")
-
-    decisions = export(moeprof, db, "routing")
-    if routing == "off":
-        check.expect(not decisions, f"{label} {len(decisions)} routing rows recorded")
-        return
-    chosen = {}
-    for row in decisions:
-        chosen[(int(row["step"]), int(row["layer"]), int(row["token"]), int(row["slot"]))] = (
-            int(row["expert"]), float(row["weight"]))
-    total = 0
-    for s, layers in enumerate(truth["steps"]):
-        for l, layer in enumerate(layers):
-            for token, (ids, weights) in enumerate(zip(layer["ids"], layer["weights"])):
-                for slot, (expert, weight) in enumerate(zip(ids, weights)):
-                    total += 1
-                    got = chosen.get((s, l, token, slot))
-                    if not check.expect(got is not None and got[0] == expert,
-                                        f"{label} step {s} layer {l} token {token} slot {slot}: trace {got}, "
-                                        f"router logits say expert {expert}"):
-                        continue
-                    check.expect(abs(got[1] - weight) <= 1e-6 * max(1.0, abs(weight)),
-                                 f"{label} step {s} layer {l} token {token} slot {slot}: weight {got[1]} != {weight}")
-    check.expect(len(chosen) == total, f"{label} {len(chosen)} routing choices recorded, {total} made")
+    # One process, rank 0: (0, step, layer) -> what the router logits say of that layer.
+    layers = {(0, s, l): layer for s, step_layers in enumerate(truth["steps"]) for l, layer in enumerate(step_layers)}
+    counts = {key: layer["counts"] for key, layer in layers.items()}
+    check_expert_load(export_rows(moeprof, db, "expert-load"), counts, fail, f"{label}: expert load")
+    chosen = {key: (layer["ids"], layer["weights"]) for key, layer in layers.items()} if routing == "full" else {}
+    check_routing(export_rows(moeprof, db, "routing"), chosen, fail, f"{label}: routing", WEIGHT_TOLERANCE)
 
 
 def main():
@@ -106,26 +51,25 @@ def main():
     path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
     workload = [args.python, os.path.join(HERE, "mixtral_workload.py"), "--steps", str(STEPS)]
 
-    run(workload + ["--logits", path("plain.bin"), "--truth", path("truth.json")], env=plain_environment())
+    run_checked(workload + ["--logits", path("plain.bin"), "--truth", path("truth.json")], env=plain_environment())
     with open(path("truth.json")) as f:
         truth = json.load(f)
     with open(path("plain.bin"), "rb") as f:
         plain = f.read()
 
-    check = Checker()
+    fail = Failures(MAX_REPORTED)
     for routing in ("full", "off"):
         db = path(f"mixtral-{routing}.db")
-        result = run([args.moeprof, "run", "-f", "-o", db, "--routing", routing, "--"] + workload +
-                     ["--logits", path(f"{routing}.bin"), "--truth", path(f"truth-{routing}.json")])
-        check.expect("python: " not in result.stderr, f"[routing {routing}] the adapter complained: {result.stderr}")
+        result = run_checked([args.moeprof, "run", "-f", "-o", db, "--routing", routing, "--"] + workload +
+                             ["--logits", path(f"{routing}.bin"), "--truth", path(f"truth-{routing}.json")])
+        fail.expect("python: " not in result.stderr, f"routing {routing}", f"the adapter complained: {result.stderr}")
         with open(path(f"{routing}.bin"), "rb") as f:
-            check.expect(f.read() == plain, f"[routing {routing}] the outputs differ from the run without moeprof")
-        check_trace(check, args.moeprof, db, truth, routing)
+            fail.expect(f.read() == plain, f"routing {routing}", "the outputs differ from the run without moeprof")
+        check_trace(fail, args.moeprof, db, truth, routing)
 
-    for failure in check.failures[:50]:
-        print("FAILED:", failure)
-    if check.failures:
-        print(f"{len(check.failures)} failures")
+    failures = fail.total()
+    if failures:
+        print(f"mixtral e2e: {failures} failures")
         return 1
     print(f"mixtral e2e: {STEPS} steps x {truth['layers']} layers: expert load, routing and outputs exact "
           f"(routing full and off)")
