@@ -30,12 +30,13 @@ def main():
     parser.add_argument("--forwards", type=int, default=10)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--sequence", type=int, default=64)
+    parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--label")
     args = parser.parse_args()
     if not moeprof.enabled():
         sys.exit("python_adapter_bench: not recorded; run it under moeprof run")
     torch.set_num_threads(1)
-    plain, hooked = build_model(), build_model()
+    plain, hooked = build_model(hidden=args.hidden), build_model(hidden=args.hidden)
     moeprof.attach(hooked)
     inputs = batches(args.forwards, batch=args.batch, sequence=args.sequence)
     times = {"plain": [], "hooked": []}

@@ -20,9 +20,9 @@ from transformers import MixtralConfig, MixtralForCausalLM
 LAYERS, EXPERTS, TOP_K, VOCAB = 4, 8, 2, 128
 
 
-def build_model(seed=0):
+def build_model(seed=0, hidden=32):
     torch.manual_seed(seed)
-    config = MixtralConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=LAYERS,
+    config = MixtralConfig(vocab_size=VOCAB, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=LAYERS,
                            num_attention_heads=4, num_key_value_heads=2, num_local_experts=EXPERTS,
                            num_experts_per_tok=TOP_K, max_position_embeddings=64)
     return MixtralForCausalLM(config).eval()
