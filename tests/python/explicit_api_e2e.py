@@ -30,15 +30,14 @@ runs tests/python/explicit_api_workload.py (see there for what each layer does) 
 Prints one line per failure and exits 1; exits 0 with a summary when all hold.
 """
 
-import argparse
 import collections
 import os
 import sys
 import time
 
 from trace_checks import (Failures, all_to_alls, all_to_alls_by_layer, check_expert_load, check_inside_steps,
-                          check_routing, check_run, cli, export_rows, info_json, read_chrome, record_with_truth,
-                          span_of, step_spans)
+                          check_routing, check_run, cli, driver_arguments, export_rows, info_json, read_chrome,
+                          record_with_truth, span_of, step_spans)
 
 WORKLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "explicit_api_workload.py")
 WORLD_SIZE = 2
@@ -186,14 +185,8 @@ def check_info(info, truths, fail, run_stderr):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--moeprof", required=True, help="the moeprof CLI")
-    parser.add_argument("--python", required=True, help="the Python with torch")
-    parser.add_argument("--workdir", required=True, help="trace and ground truth go here")
-    parser.add_argument("--steps", type=int, default=3)
-    args = parser.parse_args()
+    args = driver_arguments(steps=(int, 3))
     start = time.monotonic()
-    os.makedirs(args.workdir, exist_ok=True)
     db, truths, run_stderr = record_with_truth(args.moeprof, ["--routing", "full"],
                                                [args.python, WORKLOAD, "--steps", str(args.steps)],
                                                WORLD_SIZE, args.steps, args.workdir)

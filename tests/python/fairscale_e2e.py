@@ -23,13 +23,13 @@ reads the trace only through the CLI's exports:
 Prints every failure and exits 1; exits 0 with a summary when all hold.
 """
 
-import argparse
 import os
 import sys
 import time
 
 from trace_checks import (Failures, all_to_alls, all_to_alls_by_layer, check_expert_load, check_inside_steps,
-                          check_run, cli, export_rows, info_json, read_chrome, record_with_truth, step_spans)
+                          check_run, cli, driver_arguments, export_rows, info_json, read_chrome, record_with_truth,
+                          step_spans)
 
 WORKLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fairscale_workload.py")
 
@@ -101,15 +101,8 @@ def check_info(info, truths, world_size, steps, fail):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--moeprof", required=True, help="the moeprof CLI")
-    parser.add_argument("--python", required=True, help="the Python with torch and fairscale")
-    parser.add_argument("--world-size", type=int, required=True)
-    parser.add_argument("--workdir", required=True, help="trace and ground truth go here")
-    parser.add_argument("--steps", type=int, default=4)
-    args = parser.parse_args()
+    args = driver_arguments(world_size=(int, None), steps=(int, 4))
     start = time.monotonic()
-    os.makedirs(args.workdir, exist_ok=True)
     workload = [args.python, WORKLOAD, "--world-size", str(args.world_size), "--steps", str(args.steps)]
     db, truths, _ = record_with_truth(args.moeprof, [], workload, args.world_size, args.steps, args.workdir)
 

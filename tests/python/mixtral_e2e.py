@@ -13,13 +13,12 @@ Checks, for --routing full and --routing off:
 Exits 1 with one line per failure.
 """
 
-import argparse
 import json
 import os
 import sys
 
-from trace_checks import (Failures, check_expert_load, check_routing, export_rows, info_json, plain_environment,
-                          run_checked)
+from trace_checks import (Failures, check_expert_load, check_routing, driver_arguments, export_rows, info_json,
+                          plain_environment, run_checked)
 
 STEPS = 3
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,12 +41,7 @@ def check_trace(fail, moeprof, db, truth, routing):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--moeprof", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--workdir", required=True)
-    args = parser.parse_args()
-    os.makedirs(args.workdir, exist_ok=True)
+    args = driver_arguments()
     path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
     workload = [args.python, os.path.join(HERE, "mixtral_workload.py"), "--steps", str(STEPS)]
 

@@ -10,12 +10,11 @@
 Exits 1 with one line per failure.
 """
 
-import argparse
 import os
 import subprocess
 import sys
 
-from trace_checks import Failures, info_json, plain_environment
+from trace_checks import Failures, driver_arguments, info_json, plain_environment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DENSE = """
@@ -35,12 +34,7 @@ def run(command, env=None):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--moeprof", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--workdir", required=True)
-    args = parser.parse_args()
-    os.makedirs(args.workdir, exist_ok=True)
+    args = driver_arguments()
     path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
     mixtral = [args.python, os.path.join(HERE, "mixtral_workload.py"), "--steps", "2"]
     fail = Failures()

@@ -20,6 +20,22 @@ PROGRAM = os.path.splitext(os.path.basename(sys.argv[0]))[0]
 CLI_TIMEOUT_S = 60
 
 
+def driver_arguments(**extra):
+    """The arguments of a driver: --moeprof, --python, --workdir (made here), and `extra`, as
+    name=(type, default) with default None meaning required."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--moeprof", required=True, help="the moeprof CLI")
+    parser.add_argument("--python", required=True, help="the Python with torch, transformers and fairscale")
+    parser.add_argument("--workdir", required=True, help="traces and ground truth go here")
+    for name, (kind, default) in extra.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default, required=default is None)
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    return args
+
+
 class Failures:
     """A failure collector: counts per check, prints at most max_reported of each, and the total."""
 

@@ -89,6 +89,18 @@ def install(dist, runtime):
                          once_key="async-no-future")
             finish(call)
 
+    def issue(call, original, args, async_op):
+        """The original call, between its record's begin (made: `call`) and end."""
+        try:
+            result = original(*args)
+        except BaseException:
+            if call is not None and call.guessed:
+                guard.run(runtime.take_back_phase_guess)
+            raise
+        if call is not None:
+            guard.run(end, call, result, async_op)
+        return result
+
     original_single = dist.all_to_all_single
     original_list = dist.all_to_all
 
@@ -97,31 +109,15 @@ def install(dist, runtime):
                           async_op=False):
         call = guard.run(begin, lambda world: split_bytes(input, input_split_sizes, world),
                          lambda world: split_bytes(output, output_split_sizes, world), group)
-        try:
-            result = original_single(output, input, output_split_sizes, input_split_sizes, group, async_op)
-        except BaseException:
-            if call is not None and call.guessed:
-                guard.run(runtime.take_back_phase_guess)
-            raise
-        if call is not None:
-            guard.run(end, call, result, async_op)
-        return result
+        return issue(call, original_single, (output, input, output_split_sizes, input_split_sizes, group, async_op),
+                     async_op)
 
     @functools.wraps(original_list)
     def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
         call = guard.run(begin, lambda world: list_bytes(input_tensor_list),
                          lambda world: list_bytes(output_tensor_list), group)
-        try:
-            result = original_list(output_tensor_list, input_tensor_list, group, async_op)
-        except BaseException:
-            if call is not None and call.guessed:
-                guard.run(runtime.take_back_phase_guess)
-            raise
-        if call is not None:
-            guard.run(end, call, result, async_op)
-        return result
+        return issue(call, original_list, (output_tensor_list, input_tensor_list, group, async_op), async_op)
 
-    all_to_all_single.__wrapped_by_moeprof__ = True
     for module in (dist, dist.distributed_c10d):
         module.all_to_all_single = all_to_all_single
         module.all_to_all = all_to_all
