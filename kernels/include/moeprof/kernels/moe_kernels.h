@@ -59,4 +59,10 @@ void permute_rows_cpu(const float* x, uint32_t hidden, const uint32_t* row_to_pa
 void unpermute_rows_cpu(const float* rows, uint32_t hidden, const uint32_t* row_to_pair, uint32_t num_rows,
                         uint32_t top_k, const float* topk_weights, float* out);
 
+// y = (silu(x Wg) * (x Wu)) Wd for `rows` rows of x (rows x hidden); gate_up is hidden x
+// 2*ffn (the gate's ffn columns, then the up projection's), down is ffn x hidden, all
+// row-major. Plain loops: the reference the GPU FFN is checked against.
+void swiglu_ffn_cpu(const float* gate_up, const float* down, uint32_t hidden, uint32_t ffn, const float* x,
+                    uint32_t rows, float* y);
+
 }  // namespace moeprof::kernels
