@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__global__ void swiglu_kernel(float* __restrict__ gate_up, uint32_t rows, uint32_t ffn) {
+__global__ void grouped_swiglu_kernel(float* __restrict__ gate_up, uint32_t rows, uint32_t ffn) {
   const size_t n = static_cast<size_t>(rows) * ffn;
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
@@ -52,7 +52,7 @@ void grouped_swiglu_ffn(cublasHandle_t cublas, const ExpertFfnWeights* experts, 
   }
   const size_t items = size_t(total_rows) * ffn;
   const size_t wanted = (items + kThreads - 1) / kThreads;
-  swiglu_kernel<<<static_cast<unsigned>(wanted < 4096 ? wanted : 4096), kThreads, 0, stream>>>(scratch, total_rows, ffn);
+  grouped_swiglu_kernel<<<static_cast<unsigned>(wanted < 4096 ? wanted : 4096), kThreads, 0, stream>>>(scratch, total_rows, ffn);
   MOEPROF_CUDA_CHECK_LAUNCH();
   for (uint32_t e = 0; e < num_experts; ++e) {
     const uint32_t rows = expert_offsets[e + 1] - expert_offsets[e];

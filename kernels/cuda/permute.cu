@@ -22,7 +22,7 @@ uint32_t blocks_for(size_t items) {
   return static_cast<uint32_t>(blocks < kMaxBlocks ? (blocks == 0 ? 1 : blocks) : kMaxBlocks);
 }
 
-__global__ void histogram_kernel(const int32_t* __restrict__ ids, size_t n, uint32_t num_experts,
+__global__ void expert_histogram_kernel(const int32_t* __restrict__ ids, size_t n, uint32_t num_experts,
                                  uint32_t* __restrict__ counts) {
   extern __shared__ uint32_t block_counts[];
   for (uint32_t e = threadIdx.x; e < num_experts; e += blockDim.x) block_counts[e] = 0;
@@ -124,7 +124,7 @@ void expert_histogram(const int32_t* ids, size_t n, uint32_t num_experts, uint32
                                 std::to_string(kMaxHistogramExperts));
   MOEPROF_CUDA_CHECK(cudaMemsetAsync(counts, 0, num_experts * sizeof(uint32_t), stream));
   if (n == 0) return;
-  histogram_kernel<<<blocks_for(n), kThreads, num_experts * sizeof(uint32_t), stream>>>(ids, n, num_experts, counts);
+  expert_histogram_kernel<<<blocks_for(n), kThreads, num_experts * sizeof(uint32_t), stream>>>(ids, n, num_experts, counts);
   MOEPROF_CUDA_CHECK_LAUNCH();
 }
 

@@ -6,6 +6,9 @@
 #include "capacity.h"
 #include "inputs.h"
 #include "moe_layer.h"
+#if MOEPROF_ENGINE_CUDA
+#include "cuda/cuda_moe_layer.h"
+#endif
 
 namespace moeprof::engine {
 
@@ -15,6 +18,7 @@ Engine::Engine(const Options& options, const ModelConfig& model, std::vector<Exp
       model_(model),
       maps_(std::move(maps)),
       comm_(comm),
+      local_rank_(local_rank),
       recorder_(recorder),
       skew_(options.zipf_skew, options.drift, options.seed, model.num_layers, model.num_experts) {
   MPI_Comm_rank(comm, &rank_);
@@ -28,6 +32,13 @@ Engine::Engine(const Options& options, const ModelConfig& model, std::vector<Exp
   if (options_.balance == Balance::kAuxFree)
     selection_bias_.assign(static_cast<size_t>(model_.num_layers),
                            std::vector<float>(size_t(model_.num_experts), 0.0f));
+}
+
+std::unique_ptr<LayerBackend> Engine::make_layer_backend() {
+#if MOEPROF_ENGINE_CUDA
+  if (options_.backend == Backend::kCuda) return make_cuda_layer_backend(model_, comm_, local_rank_, recorder_);
+#endif
+  return std::make_unique<MoeLayer>(model_, comm_, recorder_);
 }
 
 // The step's global load of every layer (one MPI_Allreduce), then each layer's bias update.
@@ -44,7 +55,7 @@ RunStats Engine::run(OutputDump& dump) {
   const size_t experts = size_t(model_.num_experts);
   const uint32_t capacity =
       expert_capacity(options_.capacity_factor, tokens, uint32_t(model_.top_k), uint32_t(model_.num_experts));
-  MoeLayer layer_pass(model_, comm_, recorder_);
+  const std::unique_ptr<LayerBackend> layer_pass = make_layer_backend();
   std::vector<float> x(size_t(tokens) * hidden), skew_bias(skew_.active() ? experts : 0);
   std::vector<uint64_t> step_counts(size_t(model_.num_layers) * experts);
   std::vector<uint32_t> counts(experts);
@@ -70,7 +81,7 @@ RunStats Engine::run(OutputDump& dump) {
       if (skew_.active()) skew_.logit_bias(layer, step, skew_bias.data());
       s.logit_bias = skew_bias;
       s.selection_bias = selection_bias_.empty() ? std::span<const float>() : selection_bias_[size_t(layer)];
-      dropped += layer_pass.forward(s, weights_[size_t(layer)], maps_[size_t(layer)], x, counts);
+      dropped += layer_pass->forward(s, weights_[size_t(layer)], maps_[size_t(layer)], x, counts);
       std::copy(counts.begin(), counts.end(), step_counts.begin() + std::ptrdiff_t(size_t(layer) * experts));
     }
     if (!selection_bias_.empty()) update_balance(step_counts);
@@ -87,7 +98,7 @@ RunStats Engine::run(OutputDump& dump) {
   stats.tokens = uint64_t(tokens) * uint64_t(ranks_) * uint64_t(options_.steps);
   MPI_Allreduce(&dropped, &stats.dropped, 1, MPI_UINT64_T, MPI_SUM, comm_);
   if (options_.timing) {
-    const ExchangeTiming& t = layer_pass.exchange_timing();
+    const ExchangeTiming& t = layer_pass->exchange_timing();
     stats.step_seconds = std::move(step_seconds);
     stats.exchanges = t.exchanges;
     MPI_Allreduce(&t.send_bytes, &stats.exchange_bytes, 1, MPI_UINT64_T, MPI_SUM, comm_);

@@ -5,10 +5,12 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "expert_map.h"
 #include "instrumentation.h"
+#include "layer_backend.h"
 #include "model_config.h"
 #include "options.h"
 #include "output_dump.h"
@@ -41,12 +43,15 @@ class Engine {
 
  private:
   void update_balance(const std::vector<uint64_t>& step_counts);
+  // options.backend's: the CPU MoeLayer, or the CUDA one where this build has it.
+  std::unique_ptr<LayerBackend> make_layer_backend();
 
   const Options& options_;
   const ModelConfig& model_;
   std::vector<ExpertMap> maps_;
   MPI_Comm comm_;
   int32_t rank_ = 0, ranks_ = 1;
+  int32_t local_rank_ = 0;
   Recorder& recorder_;
   std::vector<LayerWeights> weights_;
   ZipfSkew skew_;

@@ -18,6 +18,9 @@
 #include "instrumentation.h"
 #include "model_config.h"
 #include "moeprof/moeprof.h"
+#if MOEPROF_ENGINE_CUDA
+#include "moeprof/kernels/moe_kernels_cuda.h"
+#endif
 #include "moeprof/placement/placement_file.h"
 #include "options.h"
 #include "output_dump.h"
@@ -42,6 +45,15 @@ std::string prepare(const std::vector<std::string>& args, int32_t rank, int32_t 
   if (s.options.help || s.options.list_presets) return "";
   const Options& o = s.options;
   if (!resolve_model(o, &s.model, &error)) return error;
+  if (o.backend == Backend::kCuda) {
+#if MOEPROF_ENGINE_CUDA
+    if (!kernels::cuda::device_available())
+      return "--backend cuda: no usable CUDA device (no GPU, or a driver older than this build's CUDA)";
+#else
+    return "--backend cuda: this moe-engine was built without CUDA and NCCL (MOEPROF_WITH_CUDA, MOEPROF_WITH_NCCL)";
+#endif
+    if (o.chunks != 0) return "--backend cuda runs --overlap none only (for now)";
+  }
   if (o.chunks > o.tokens)
     return "--overlap chunks:" + std::to_string(o.chunks) + " needs at least as many --tokens (" +
            std::to_string(o.tokens) + ")";

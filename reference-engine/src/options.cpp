@@ -74,6 +74,12 @@ const std::map<std::string, std::pair<Setter, const char*>>& value_flags() {
           return v.rfind("chunks:", 0) == 0 && parse_integer<int32_t>(v.substr(7), 1, 4096, &o.chunks);
         },
         "none or chunks:N with 1 <= N <= 4096"}},
+      {"--backend",
+       {[](const std::string& v, Options& o) {
+          if (v == "cpu" || v == "cuda") o.backend = v == "cpu" ? Backend::kCpu : Backend::kCuda;
+          return v == "cpu" || v == "cuda";
+        },
+        "cpu or cuda"}},
       {"--placement", {string_into(&Options::placement_file), "a file name"}},
       {"--ground-truth-dir", {string_into(&Options::ground_truth_dir), "a directory name"}},
       {"--dump-output", {string_into(&Options::dump_output), "a file name"}},
@@ -143,6 +149,9 @@ instrumented through the moeprof C API (recorded when run under `moeprof run`).
   --capacity-factor F      expert capacity per rank batch: ceil(F * tokens * top-k / experts);
                            tokens over it are dropped and counted (default: unlimited)
   --overlap none|chunks:N  pipeline N chunks: all-to-alls overlap expert compute (default none)
+  --backend cpu|cuda       cpu: OpenBLAS and MPI all-to-alls (default); cuda: one GPU per rank
+                           (local rank modulo the devices), the kernels of kernels/ and NCCL
+                           all-to-alls (--overlap none only, for now)
   --placement FILE         expert -> rank placement with replicas (schemas/placement.md)
   --ground-truth-dir DIR   write what the engine recorded: DIR/expert-load.rank<R>.csv and
                            DIR/a2a.rank<R>.csv

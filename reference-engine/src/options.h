@@ -8,6 +8,7 @@
 namespace moeprof::engine {
 
 enum class Balance : uint8_t { kNone, kAuxFree };
+enum class Backend : uint8_t { kCpu, kCuda };
 
 struct Options {
   std::string preset = "deepseek-v3";
@@ -22,6 +23,7 @@ struct Options {
   Balance balance = Balance::kNone;
   double capacity_factor = 0.0;  // 0: unlimited
   int32_t chunks = 0;            // --overlap chunks:N; 0: --overlap none
+  Backend backend = Backend::kCpu;
   std::string placement_file;
   std::string ground_truth_dir;
   std::string dump_output;

@@ -25,6 +25,11 @@ expect_engine_error "unknown preset 'gpt-2'" --preset gpt-2
 expect_engine_error "bad value '0' for --steps" --steps 0
 expect_engine_error "bad value 'zipf:-1' for --skew" --skew zipf:-1
 expect_engine_error "needs at least as many --tokens" --tokens 4 --overlap chunks:8
+expect_engine_error "bad value 'gpu' for --backend" --backend gpu
+# Without a usable GPU (or a build without CUDA), --backend cuda says why before any work.
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect_engine_error "--backend cuda: " --backend cuda
+fi
 expect_engine_error "missing.json: cannot open: No such file or directory" --placement missing.json
 echo '{"format": "moeprof-placement", "version": 1,' >broken.json
 expect_engine_error "broken.json: not JSON: parse error" --placement broken.json
