@@ -5,12 +5,13 @@
 namespace moeprof::kernels::cuda {
 
 bool device_available() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+  int count = 0, device = 0, major = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0 || cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) {
     cudaGetLastError();  // clear the sticky "no driver / no device" error for later calls
     return false;
   }
-  return count > 0;
+  return major >= 8;  // the kernels are built for sm_80 and up (CUDA_ARCHITECTURES)
 }
 
 }  // namespace moeprof::kernels::cuda

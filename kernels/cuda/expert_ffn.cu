@@ -14,6 +14,11 @@ namespace {
 
 constexpr int kThreads = 256;
 
+// Tags that only name the kernel instance (its demangled name carries them).
+struct routed_experts_tag {};
+struct shared_expert_tag {};
+
+template <class RoleTag>
 __global__ void grouped_swiglu_kernel(float* __restrict__ gate_up, uint32_t rows, uint32_t ffn) {
   const size_t n = static_cast<size_t>(rows) * ffn;
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
@@ -29,7 +34,7 @@ __global__ void grouped_swiglu_kernel(float* __restrict__ gate_up, uint32_t rows
 
 void grouped_swiglu_ffn(cublasHandle_t cublas, const ExpertFfnWeights* experts, uint32_t num_experts,
                         const uint32_t* expert_offsets, uint32_t hidden, uint32_t ffn, const float* x, float* y,
-                        float* scratch, cudaStream_t stream) {
+                        float* scratch, cudaStream_t stream, FfnRole role) {
   if (hidden == 0 || ffn == 0) throw std::invalid_argument("grouped_swiglu_ffn: hidden and ffn must be positive");
   if (uint64_t{2} * ffn > INT32_MAX || hidden > INT32_MAX)
     throw std::invalid_argument("grouped_swiglu_ffn: sizes beyond cuBLAS's int dimensions");
@@ -52,7 +57,11 @@ void grouped_swiglu_ffn(cublasHandle_t cublas, const ExpertFfnWeights* experts, 
   }
   const size_t items = size_t(total_rows) * ffn;
   const size_t wanted = (items + kThreads - 1) / kThreads;
-  grouped_swiglu_kernel<<<static_cast<unsigned>(wanted < 4096 ? wanted : 4096), kThreads, 0, stream>>>(scratch, total_rows, ffn);
+  const unsigned blocks = static_cast<unsigned>(wanted < 4096 ? wanted : 4096);
+  if (role == FfnRole::kSharedExpert)
+    grouped_swiglu_kernel<shared_expert_tag><<<blocks, kThreads, 0, stream>>>(scratch, total_rows, ffn);
+  else
+    grouped_swiglu_kernel<routed_experts_tag><<<blocks, kThreads, 0, stream>>>(scratch, total_rows, ffn);
   MOEPROF_CUDA_CHECK_LAUNCH();
   for (uint32_t e = 0; e < num_experts; ++e) {
     const uint32_t rows = expert_offsets[e + 1] - expert_offsets[e];

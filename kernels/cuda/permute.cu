@@ -56,8 +56,9 @@ __global__ void invert_kernel(const uint32_t* __restrict__ row_to_pair, const ui
 }
 
 __global__ void permute_rows_kernel(const float* __restrict__ x, uint32_t hidden, const uint32_t* __restrict__ row_to_pair,
-                                    const uint32_t* __restrict__ num_rows, uint32_t top_k, float* __restrict__ rows) {
-  const uint32_t n = *num_rows;
+                                    const uint32_t* __restrict__ num_rows, uint32_t max_rows, uint32_t top_k,
+                                    float* __restrict__ rows) {
+  const uint32_t n = min(*num_rows, max_rows);  // never past the caller's buffer
   for (uint32_t r = blockIdx.x; r < n; r += gridDim.x) {
     const float* src = x + static_cast<size_t>(row_to_pair[r] / top_k) * hidden;
     float* dst = rows + static_cast<size_t>(r) * hidden;
@@ -172,7 +173,7 @@ void permute_rows(const float* x, uint32_t hidden, const uint32_t* row_to_pair, 
   if (top_k == 0) throw std::invalid_argument("permute_rows: top_k must be positive");
   if (max_rows == 0 || hidden == 0) return;
   const uint32_t blocks = max_rows < 65535 ? max_rows : 65535;
-  permute_rows_kernel<<<blocks, kThreads, 0, stream>>>(x, hidden, row_to_pair, num_rows, top_k, rows);
+  permute_rows_kernel<<<blocks, kThreads, 0, stream>>>(x, hidden, row_to_pair, num_rows, max_rows, top_k, rows);
   MOEPROF_CUDA_CHECK_LAUNCH();
 }
 

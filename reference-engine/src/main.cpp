@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine.h"
@@ -19,6 +20,8 @@
 #include "model_config.h"
 #include "moeprof/moeprof.h"
 #if MOEPROF_ENGINE_CUDA
+#include <cuda_runtime_api.h>
+
 #include "moeprof/kernels/moe_kernels_cuda.h"
 #endif
 #include "moeprof/placement/placement_file.h"
@@ -38,6 +41,17 @@ struct Setup {
   OutputDump dump;
 };
 
+// This rank's place among the ranks of its host: (local rank, ranks on the host).
+std::pair<int32_t, int32_t> place_on_host(MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int local = 0, size = 1;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_size(node, &size);
+  MPI_Comm_free(&node);
+  return {local, size};
+}
+
 // Everything that can be wrong with the command line, checked on every rank. "" when fine.
 std::string prepare(const std::vector<std::string>& args, int32_t rank, int32_t ranks, Setup& s) {
   std::string error;
@@ -48,7 +62,13 @@ std::string prepare(const std::vector<std::string>& args, int32_t rank, int32_t 
   if (o.backend == Backend::kCuda) {
 #if MOEPROF_ENGINE_CUDA
     if (!kernels::cuda::device_available())
-      return "--backend cuda: no usable CUDA device (no GPU, or a driver older than this build's CUDA)";
+      return "--backend cuda: no usable CUDA device (no GPU of compute capability 8.0+, or a driver older than "
+             "this build's CUDA)";
+    int devices = 0;
+    cudaGetDeviceCount(&devices);
+    if (const int32_t on_host = place_on_host(MPI_COMM_WORLD).second; on_host > devices)
+      return "--backend cuda: " + std::to_string(on_host) + " ranks on this host but " + std::to_string(devices) +
+             " GPUs (NCCL takes one rank per GPU)";
 #else
     return "--backend cuda: this moe-engine was built without CUDA and NCCL (MOEPROF_WITH_CUDA, MOEPROF_WITH_NCCL)";
 #endif
@@ -84,14 +104,6 @@ bool agree(const std::string& error, int32_t rank, int32_t ranks) {
   return first == ranks;
 }
 
-int32_t local_rank_of(MPI_Comm comm) {
-  MPI_Comm node;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-  int local = 0;
-  MPI_Comm_rank(node, &local);
-  MPI_Comm_free(&node);
-  return local;
-}
 
 void print_summary(const Setup& s, int32_t ranks, const RunStats& stats) {
   const Options& o = s.options;
@@ -132,7 +144,7 @@ int run(int argc, char** argv) {
     if (rank == 0) std::cout << (s.options.help ? usage_text() : preset_table()) << std::flush;
     return 0;
   }
-  const int32_t local_rank = local_rank_of(MPI_COMM_WORLD);
+  const int32_t local_rank = place_on_host(MPI_COMM_WORLD).first;
   std::unique_ptr<GroundTruth> truth;
   if (!s.options.ground_truth_dir.empty()) truth = std::make_unique<GroundTruth>(rank);
   Recorder recorder(truth.get());

@@ -9,7 +9,12 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/engine_lib.sh"
 moeprof=$1 engine=$2 dbtool=$3 work=$4
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+# The GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else all that nvidia-smi lists.
+if [ -n "${CUDA_VISIBLE_DEVICES+x}" ]; then
+  gpus=$(tr ',' '\n' <<<"$CUDA_VISIBLE_DEVICES" | grep -c .)
+else
+  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+fi
 if [ "${gpus:-0}" -eq 0 ]; then
   echo "engine_cuda_test: no GPU (nvidia-smi lists none): skipped"
   exit 77

@@ -171,12 +171,15 @@ void CudaMoeLayer::dispatch_and_experts(const LayerStep& step, DeviceLayer& devi
   kernels::cuda::permute_rows(h_.get(), hidden, row_to_pair_.upload(plan_.row_to_pair, stream_),
                               num_rows_.upload(std::span<const uint32_t>(&send_rows, 1), stream_), send_rows, k,
                               send_.reserve(size_t(send_rows) * hidden), stream_);
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the gather is not part of the all-to-all
 
+  // Spans and --timing as in the CPU backend: the span covers the count exchange, the timed
+  // part starts with the exchange of expert ids and rows.
   moeprof_span span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
-  const double t0 = step.timing ? MPI_Wtime() : 0.0;
   recv_rows_ = exchange_row_counts(plan_.rows_to_peer, 1, comm_);
   RowsAlltoallv expert_ids(plan_.rows_to_peer, recv_rows_, 1);  // small: through MPI, on the host
   recv_expert_.resize(expert_ids.recv_elements());
+  const double t0 = step.timing ? MPI_Wtime() : 0.0;
   expert_ids.run(plan_.row_expert.data(), recv_expert_.data(), comm_);
   const uint32_t received = uint32_t(recv_expert_.size());
   exchange_rows(send_.get(), plan_.rows_to_peer, recv_.reserve(size_t(received) * hidden), recv_rows_, hidden, nccl_,
@@ -230,6 +233,7 @@ void CudaMoeLayer::combine(const LayerStep& step) {
   kernels::cuda::unpermute_rows(combined_.get(), hidden,
                                 pair_to_row_.upload(inverse_of(plan_.row_to_pair, size_t(tokens_) * k), stream_),
                                 tokens_, k, topk_weights_device_.get(), y, stream_);
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the span ends when the sum is done
 }
 
 uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weights, const ExpertMap& map,
@@ -248,11 +252,13 @@ uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weight
     const uint32_t offsets[2] = {0, tokens_};
     kernels::cuda::grouped_swiglu_ffn(cublas_, &device.shared, 1, offsets, hidden, uint32_t(model_.shared_ffn()),
                                       h_.get(), shared_out_.reserve(size_t(tokens_) * hidden),
-                                      scratch_.reserve(size_t(tokens_) * 2 * size_t(model_.shared_ffn())), stream_);
+                                      scratch_.reserve(size_t(tokens_) * 2 * size_t(model_.shared_ffn())), stream_,
+                                      kernels::cuda::FfnRole::kSharedExpert);
     MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   dispatch_and_experts(step, device);
   combine(step);
+  Recorder::Compute residual(step.layer, MOEPROF_COMPUTE_OTHER);
   cuda::residual_add(x_.get(), device.shared.gate_up != nullptr ? shared_out_.get() : nullptr, y_.get(), x.size(),
                      stream_);
   x_.download(x.size(), x, stream_);

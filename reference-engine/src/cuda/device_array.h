@@ -29,6 +29,7 @@ class DeviceArray {
     if (n > capacity_) {
       cudaFree(data_);
       data_ = nullptr;
+      capacity_ = 0;  // stays true if the allocation below throws
       void* memory = nullptr;
       MOEPROF_CUDA_CHECK(cudaMalloc(&memory, n * sizeof(T)));
       data_ = static_cast<T*>(memory);
@@ -36,12 +37,14 @@ class DeviceArray {
     }
     return data_;
   }
-  // A copy of `host`, in order on `stream`. The host memory may go as soon as this returns:
-  // for pageable memory (every std::vector) CUDA stages the copy before returning.
+  // A copy of `host`, in order on `stream`, complete when this returns (so `host` may be a
+  // temporary: pageable copies are only documented to be staged, not finished, on return).
   T* upload(std::span<const T> host, cudaStream_t stream) {
     T* out = reserve(host.size());
-    if (!host.empty())
+    if (!host.empty()) {
       MOEPROF_CUDA_CHECK(cudaMemcpyAsync(out, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
+      MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream));
+    }
     return out;
   }
   // The first n elements into host (resized), after everything queued on `stream`.

@@ -85,11 +85,25 @@ TEST(KernelClassifier, DefaultsKnowCommonMoeKernels) {
       {"fmha_cutlassF_f16_aligned_64x64_rf_sm80(PyTorchMemEffAttention::AttentionKernel<>::Params)",
        MOEPROF_COMPUTE_ATTENTION},
       {"void vllm::paged_attention_v2_kernel<unsigned short, 128>(float*)", MOEPROF_COMPUTE_ATTENTION},
-      // moeprof's own kernels (kernels/)
-      {"void moeprof::kernels::topk_gating_kernel<float>(float const*, int*, float*)", MOEPROF_COMPUTE_GATE},
-      {"void moeprof::kernels::expert_histogram_kernel(int const*, unsigned int*)", MOEPROF_COMPUTE_GATE},
-      {"void moeprof::kernels::expert_ffn_swiglu_kernel(float const*, float*)", MOEPROF_COMPUTE_EXPERT},
-      {"void moeprof::kernels::permute_rows_kernel(float const*, float*)", MOEPROF_COMPUTE_OTHER},
+      // moeprof's own kernels (kernels/cuda, names as CUPTI demangles them)
+      {"void moeprof::kernels::cuda::(anonymous namespace)::topk_gating_kernel<8>(float const*, unsigned int, "
+       "moeprof::kernels::cuda::(anonymous namespace)::GatingParams, int*, float*)",
+       MOEPROF_COMPUTE_GATE},
+      {"moeprof::kernels::cuda::(anonymous namespace)::expert_histogram_kernel(int const*, unsigned long, unsigned "
+       "int, unsigned int*)",
+       MOEPROF_COMPUTE_GATE},
+      {"void moeprof::kernels::cuda::(anonymous namespace)::grouped_swiglu_kernel<moeprof::kernels::cuda::(anonymous "
+       "namespace)::routed_experts_tag>(float*, unsigned int, unsigned int)",
+       MOEPROF_COMPUTE_EXPERT},
+      {"void moeprof::kernels::cuda::(anonymous namespace)::grouped_swiglu_kernel<moeprof::kernels::cuda::(anonymous "
+       "namespace)::shared_expert_tag>(float*, unsigned int, unsigned int)",
+       MOEPROF_COMPUTE_SHARED_EXPERT},
+      {"void moeprof::kernels::cuda::(anonymous namespace)::permute_rows_kernel(float const*, unsigned int, unsigned "
+       "int const*, unsigned int const*, unsigned int, unsigned int, float*)",
+       MOEPROF_COMPUTE_OTHER},
+      {"void moeprof::kernels::cuda::(anonymous namespace)::unpermute_rows_kernel(float const*, unsigned int, int "
+       "const*, unsigned int, unsigned int, float const*, float*)",
+       MOEPROF_COMPUTE_OTHER},
       {"void shared_expert_ffn(float*)", MOEPROF_COMPUTE_SHARED_EXPERT},
       // nothing MoE-specific: not a compute span
       {"void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>(int)", kNoComputeKind},

@@ -22,7 +22,8 @@ inline constexpr uint32_t kMaxTopK = 32;              // one selected expert per
 inline constexpr uint32_t kMaxGroups = 32;            // one group per lane
 inline constexpr uint32_t kMaxHistogramExperts = 8192;  // a block's counters in shared memory
 
-// True when a CUDA device can be used (tests skip without one).
+// True when the current CUDA device can run these kernels (compute capability 8.0 or newer;
+// tests skip without one).
 bool device_available();
 
 // topk_gating_cpu on the GPU. config.selection_bias, when not empty, is num_experts floats
@@ -60,11 +61,16 @@ struct ExpertFfnWeights {
   const float* down = nullptr;     // ffn x hidden
 };
 
-// grouped_swiglu_ffn_cpu on the GPU through cuBLAS (handle bound to `stream` here).
-// experts: host array of num_experts entries (an expert without rows may have null weights);
-// expert_offsets: host, num_experts + 1; scratch: rows * 2 * ffn floats.
+// swiglu_ffn_cpu for each expert's rows, on the GPU through cuBLAS (handle bound to `stream`
+// here). experts: host array of num_experts entries (an expert without rows may have null
+// weights); expert_offsets: host, num_experts + 1, rows [expert_offsets[e], expert_offsets[e+1])
+// of x and y belong to expert e, and x, y and scratch (rows * 2 * ffn floats) start at row
+// expert_offsets[0].
+// The role only names the SwiGLU kernel (…<routed_experts_tag> or …<shared_expert_tag>), so
+// that kernel traces (CUPTI) tell routed experts from the shared expert.
+enum class FfnRole : uint8_t { kRoutedExperts, kSharedExpert };
 void grouped_swiglu_ffn(cublasHandle_t cublas, const ExpertFfnWeights* experts, uint32_t num_experts,
                         const uint32_t* expert_offsets, uint32_t hidden, uint32_t ffn, const float* x, float* y,
-                        float* scratch, cudaStream_t stream);
+                        float* scratch, cudaStream_t stream, FfnRole role = FfnRole::kRoutedExperts);
 
 }  // namespace moeprof::kernels::cuda
