@@ -32,7 +32,9 @@ template <int kPerLane>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     topk_gating_kernel(const float* __restrict__ logits, uint32_t num_tokens, GatingParams p,
                        int32_t* __restrict__ topk_ids, float* __restrict__ topk_weights) {
-  __shared__ float group_scratch[kWarpsPerBlock][kPerLane * 32];
+  // One float of padding after each group, so that the lanes scanning their groups (lane g
+  // reads its group at stride group_size + 1) hit different banks.
+  __shared__ float group_scratch[kWarpsPerBlock][kPerLane * 32 + kMaxGroups];
   const int lane = static_cast<int>(threadIdx.x & 31u);
   const int warp = static_cast<int>(threadIdx.x >> 5);
   const uint32_t token = blockIdx.x * kWarpsPerBlock + static_cast<uint32_t>(warp);
@@ -78,7 +80,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const uint32_t e = static_cast<uint32_t>(lane + 32 * i);
-      if (e < n) scratch[e] = select[i];
+      if (e < n) scratch[e + e / (n / p.num_groups)] = select[i];
     }
     __syncwarp();
     const uint32_t group_size = n / p.num_groups;
@@ -86,7 +88,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     if (static_cast<uint32_t>(lane) < p.num_groups) {
       float best = -INFINITY, second = -INFINITY;
       for (uint32_t j = 0; j < group_size; ++j) {
-        const float v = scratch[lane * group_size + j];
+        const float v = scratch[lane * (group_size + 1) + j];
         if (v > best) {
           second = best;
           best = v;
