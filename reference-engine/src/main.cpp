@@ -72,7 +72,6 @@ std::string prepare(const std::vector<std::string>& args, int32_t rank, int32_t 
 #else
     return "--backend cuda: this moe-engine was built without CUDA and NCCL (MOEPROF_WITH_CUDA, MOEPROF_WITH_NCCL)";
 #endif
-    if (o.chunks != 0) return "--backend cuda runs --overlap none only (for now)";
   }
   if (o.chunks > o.tokens)
     return "--overlap chunks:" + std::to_string(o.chunks) + " needs at least as many --tokens (" +

@@ -149,9 +149,8 @@ instrumented through the moeprof C API (recorded when run under `moeprof run`).
   --capacity-factor F      expert capacity per rank batch: ceil(F * tokens * top-k / experts);
                            tokens over it are dropped and counted (default: unlimited)
   --overlap none|chunks:N  pipeline N chunks: all-to-alls overlap expert compute (default none)
-  --backend cpu|cuda       cpu: OpenBLAS and MPI all-to-alls (default); cuda: one GPU per rank
-                           (local rank modulo the devices), the kernels of kernels/ and NCCL
-                           all-to-alls (--overlap none only, for now)
+  --backend cpu|cuda       cpu: OpenBLAS and MPI all-to-alls (default); cuda: one GPU per rank,
+                           the kernels of kernels/ and NCCL all-to-alls on a stream of their own
   --placement FILE         expert -> rank placement with replicas (schemas/placement.md)
   --ground-truth-dir DIR   write what the engine recorded: DIR/expert-load.rank<R>.csv and
                            DIR/a2a.rank<R>.csv

@@ -5,6 +5,7 @@
 #include <nccl.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "../capacity.h"
 #include "../dispatch_plan.h"
 #include "../exchange.h"
+#include "cuda_chunk.h"
 #include "device_array.h"
 #include "engine_kernels.h"
 #include "moeprof/kernels/cuda_check.h"
@@ -22,6 +24,7 @@
 namespace moeprof::engine {
 namespace {
 
+using cuda::CudaChunk;
 using cuda::DeviceArray;
 
 // One layer's weights on the device, uploaded the first time the layer runs.
@@ -33,28 +36,6 @@ struct DeviceLayer {
   kernels::cuda::ExpertFfnWeights shared;
 };
 
-// Rows (of `width` floats) to and from every peer, as one NCCL group of sends and receives.
-void exchange_rows(const float* send, std::span<const int32_t> send_rows, float* recv, std::span<const int32_t> recv_rows,
-                   size_t width, ncclComm_t comm, cudaStream_t stream) {
-  size_t send_offset = 0, recv_offset = 0;
-  MOEPROF_NCCL_CHECK(ncclGroupStart());
-  for (size_t peer = 0; peer < send_rows.size(); ++peer) {
-    const size_t out = size_t(send_rows[peer]) * width, in = size_t(recv_rows[peer]) * width;
-    if (out != 0) MOEPROF_NCCL_CHECK(ncclSend(send + send_offset, out, ncclFloat, int(peer), comm, stream));
-    if (in != 0) MOEPROF_NCCL_CHECK(ncclRecv(recv + recv_offset, in, ncclFloat, int(peer), comm, stream));
-    send_offset += out;
-    recv_offset += in;
-  }
-  MOEPROF_NCCL_CHECK(ncclGroupEnd());
-}
-
-// inverse[order[i]] = i; -1 elsewhere (n entries).
-std::vector<int32_t> inverse_of(std::span<const uint32_t> order, size_t n) {
-  std::vector<int32_t> inverse(n, -1);
-  for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int32_t>(i);
-  return inverse;
-}
-
 class CudaMoeLayer : public LayerBackend {
  public:
   CudaMoeLayer(const ModelConfig& model, MPI_Comm comm, int32_t local_rank, Recorder& recorder)
@@ -65,19 +46,29 @@ class CudaMoeLayer : public LayerBackend {
     MOEPROF_CUDA_CHECK(cudaGetDeviceCount(&devices));
     if (devices == 0) throw std::runtime_error("--backend cuda: no CUDA device");
     MOEPROF_CUDA_CHECK(cudaSetDevice(local_rank % devices));
-    MOEPROF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    MOEPROF_CUBLAS_CHECK(cublasCreate(&cublas_));
-    MOEPROF_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    MOEPROF_CUDA_CHECK(cudaStreamCreateWithFlags(&context_.compute, cudaStreamNonBlocking));
+    MOEPROF_CUDA_CHECK(cudaStreamCreateWithFlags(&context_.comm, cudaStreamNonBlocking));
+    MOEPROF_CUBLAS_CHECK(cublasCreate(&context_.cublas));
+    MOEPROF_CUBLAS_CHECK(cublasSetStream(context_.cublas, context_.compute));
     ncclUniqueId id{};
     if (rank == 0) MOEPROF_NCCL_CHECK(ncclGetUniqueId(&id));
     MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm);
-    MOEPROF_NCCL_CHECK(ncclCommInitRank(&nccl_, ranks_, id, rank));
+    MOEPROF_NCCL_CHECK(ncclCommInitRank(&context_.nccl, ranks_, id, rank));
+    context_.mpi = comm;
+    context_.hidden = uint32_t(model.hidden);
+    context_.ffn = uint32_t(model.ffn);
+    context_.top_k = uint32_t(model.top_k);
+    context_.num_experts = uint32_t(model.num_experts);
+    stream_ = context_.compute;
   }
   ~CudaMoeLayer() override {
-    cudaStreamSynchronize(stream_);
-    ncclCommDestroy(nccl_);
-    cublasDestroy(cublas_);
-    cudaStreamDestroy(stream_);
+    cudaStreamSynchronize(context_.comm);
+    cudaStreamSynchronize(context_.compute);
+    chunks_.clear();
+    ncclCommDestroy(context_.nccl);
+    cublasDestroy(context_.cublas);
+    cudaStreamDestroy(context_.comm);
+    cudaStreamDestroy(context_.compute);
   }
   CudaMoeLayer(const CudaMoeLayer&) = delete;
   CudaMoeLayer& operator=(const CudaMoeLayer&) = delete;
@@ -89,8 +80,12 @@ class CudaMoeLayer : public LayerBackend {
  private:
   DeviceLayer& device_layer(int32_t layer, const LayerWeights& weights);
   uint64_t route(const LayerStep& step, DeviceLayer& device, const ExpertMap& map, std::span<uint32_t> counts);
-  void dispatch_and_experts(const LayerStep& step, DeviceLayer& device);
-  void combine(const LayerStep& step);
+  void shared_expert(int32_t layer, DeviceLayer& device);
+  void run_blocking(const LayerStep& step, DeviceLayer& device);
+  void run_pipelined(const LayerStep& step, DeviceLayer& device);
+  void end_dispatch(int32_t layer, CudaChunk& chunk);
+  void experts(int32_t layer, CudaChunk& chunk, DeviceLayer& device);
+  void end_combine(int32_t layer, CudaChunk& chunk);
   uint64_t row_bytes() const { return uint64_t(model_.hidden) * sizeof(float); }
 
   const ModelConfig& model_;
@@ -98,21 +93,19 @@ class CudaMoeLayer : public LayerBackend {
   int32_t ranks_ = 1;
   Recorder& recorder_;
   std::vector<DeviceLayer> layers_;
-  cudaStream_t stream_ = nullptr;
-  cublasHandle_t cublas_ = nullptr;
-  ncclComm_t nccl_ = nullptr;
+  cuda::ChunkContext context_;
+  cudaStream_t stream_ = nullptr;  // context_.compute
+  std::vector<std::unique_ptr<CudaChunk>> chunks_;  // grown once, reused
+  size_t active_chunks_ = 0;
   ExchangeTiming timing_;
   uint32_t tokens_ = 0;
-  // Host side of the plan (the CPU backend's code).
-  std::vector<int32_t> topk_ids_, kept_ids_, recv_rows_, recv_expert_;
+  // Host side of the routing (the CPU backend's code plans the chunks).
+  std::vector<int32_t> topk_ids_, kept_ids_;
   std::vector<float> topk_weights_;
   std::vector<uint32_t> dropped_;
-  DispatchPlan plan_;
   // Device buffers, reused from layer to layer.
-  DeviceArray<float> x_, h_, logits_, bias_, selection_bias_, topk_weights_device_, send_, recv_, grouped_in_, grouped_out_,
-      expert_out_, combined_, shared_out_, y_, scratch_, ones_;
-  DeviceArray<int32_t> ids_, pair_to_row_, row_to_grouped_;
-  DeviceArray<uint32_t> row_to_pair_, grouped_to_row_, num_rows_;
+  DeviceArray<float> x_, h_, logits_, bias_, selection_bias_, topk_weights_device_, shared_out_, y_, shared_scratch_;
+  DeviceArray<int32_t> ids_;
 };
 
 DeviceLayer& CudaMoeLayer::device_layer(int32_t layer, const LayerWeights& w) {
@@ -129,7 +122,6 @@ DeviceLayer& CudaMoeLayer::device_layer(int32_t layer, const LayerWeights& w) {
     if (w.experts[e].empty()) continue;  // held by another rank
     d.experts[e] = {d.gate_up[e].upload(w.experts[e].gate_up, stream_), d.down[e].upload(w.experts[e].down, stream_)};
   }
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the host vectors may go
   d.uploaded = true;
   return d;
 }
@@ -138,14 +130,14 @@ uint64_t CudaMoeLayer::route(const LayerStep& step, DeviceLayer& device, const E
                              std::span<uint32_t> counts) {
   const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k), experts = uint32_t(model_.num_experts);
   const size_t pairs = size_t(tokens_) * k;
-  uint64_t dropped_total = 0;
   Recorder::Compute gate(step.layer, MOEPROF_COMPUTE_GATE);
   cuda::rms_norm(x_.get(), tokens_, hidden, h_.reserve(size_t(tokens_) * hidden), stream_);
   // logits (tokens x experts) = h (tokens x hidden) * router (hidden x experts), row-major.
   const float one = 1.0f, zero = 0.0f;
   float* logits = logits_.reserve(size_t(tokens_) * experts);
-  MOEPROF_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(experts), int(tokens_), int(hidden), &one,
-                                   device.router.get(), int(experts), h_.get(), int(hidden), &zero, logits, int(experts)));
+  MOEPROF_CUBLAS_CHECK(cublasSgemm(context_.cublas, CUBLAS_OP_N, CUBLAS_OP_N, int(experts), int(tokens_), int(hidden),
+                                   &one, device.router.get(), int(experts), h_.get(), int(hidden), &zero, logits,
+                                   int(experts)));
   if (!step.logit_bias.empty())
     cuda::add_column_bias(logits, tokens_, experts, bias_.upload(step.logit_bias, stream_), stream_);
   kernels::GatingConfig config = gating_config(model_, {});
@@ -155,90 +147,121 @@ uint64_t CudaMoeLayer::route(const LayerStep& step, DeviceLayer& device, const E
   kernels::cuda::topk_gating(logits, tokens_, config, ids_.reserve(pairs), topk_weights_device_.reserve(pairs), stream_);
   ids_.download(pairs, topk_ids_, stream_);
   topk_weights_device_.download(pairs, topk_weights_, stream_);
-  // The plan, on the host, as the CPU backend makes it.
+  // Capacity and the chunks' dispatch plans, on the host, as the CPU backend makes them.
   kernels::expert_histogram_cpu(topk_ids_.data(), pairs, experts, counts.data());
   kept_ids_.resize(pairs);
   dropped_.resize(experts);
-  dropped_total = apply_capacity(topk_ids_.data(), pairs, experts, step.capacity, kept_ids_.data(), dropped_.data());
-  plan_ = plan_dispatch(kept_ids_, k, 0, tokens_, step.global_first_token, map, ranks_);
+  const uint64_t dropped_total =
+      apply_capacity(topk_ids_.data(), pairs, experts, step.capacity, kept_ids_.data(), dropped_.data());
+  active_chunks_ = size_t(std::max(step.chunks, 1));
+  while (chunks_.size() < active_chunks_) chunks_.push_back(std::make_unique<CudaChunk>());
+  for (size_t c = 0; c < active_chunks_; ++c) {
+    CudaChunk& chunk = *chunks_[c];
+    chunk.token_begin = uint32_t(uint64_t(tokens_) * c / active_chunks_);
+    chunk.token_end = uint32_t(uint64_t(tokens_) * (c + 1) / active_chunks_);
+    chunk.plan = plan_dispatch(kept_ids_, k, chunk.token_begin, chunk.token_end, step.global_first_token, map, ranks_);
+    chunk.gather(context_, h_.get());
+  }
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the gathers belong to the gate span, as on the CPU
   return dropped_total;
 }
 
-void CudaMoeLayer::dispatch_and_experts(const LayerStep& step, DeviceLayer& device) {
-  const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k), experts = uint32_t(model_.num_experts);
-  const uint32_t send_rows = uint32_t(plan_.row_to_pair.size());
-  // The send rows, gathered on the device in the plan's order.
-  kernels::cuda::permute_rows(h_.get(), hidden, row_to_pair_.upload(plan_.row_to_pair, stream_),
-                              num_rows_.upload(std::span<const uint32_t>(&send_rows, 1), stream_), send_rows, k,
-                              send_.reserve(size_t(send_rows) * hidden), stream_);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the gather is not part of the all-to-all
-
-  // Spans and --timing as in the CPU backend: the span covers the count exchange, the timed
-  // part starts with the exchange of expert ids and rows.
-  moeprof_span span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
-  recv_rows_ = exchange_row_counts(plan_.rows_to_peer, 1, comm_);
-  RowsAlltoallv expert_ids(plan_.rows_to_peer, recv_rows_, 1);  // small: through MPI, on the host
-  recv_expert_.resize(expert_ids.recv_elements());
-  const double t0 = step.timing ? MPI_Wtime() : 0.0;
-  expert_ids.run(plan_.row_expert.data(), recv_expert_.data(), comm_);
-  const uint32_t received = uint32_t(recv_expert_.size());
-  exchange_rows(send_.get(), plan_.rows_to_peer, recv_.reserve(size_t(received) * hidden), recv_rows_, hidden, nccl_,
-                stream_);
+void CudaMoeLayer::shared_expert(int32_t layer, DeviceLayer& device) {
+  if (device.shared.gate_up == nullptr) return;
+  Recorder::Compute span(layer, MOEPROF_COMPUTE_SHARED_EXPERT);
+  const uint32_t offsets[2] = {0, tokens_};
+  const uint32_t ffn = uint32_t(model_.shared_ffn());
+  kernels::cuda::grouped_swiglu_ffn(context_.cublas, &device.shared, 1, offsets, uint32_t(model_.hidden), ffn, h_.get(),
+                                    shared_out_.reserve(size_t(tokens_) * model_.hidden),
+                                    shared_scratch_.reserve(size_t(tokens_) * 2 * ffn), stream_,
+                                    kernels::cuda::FfnRole::kSharedExpert);
   MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
+
+void CudaMoeLayer::end_dispatch(int32_t layer, CudaChunk& chunk) {
+  chunk.finish_dispatch();
+  recorder_.all_to_all_end(chunk.dispatch_span, layer, MOEPROF_PHASE_DISPATCH, chunk.plan.rows_to_peer, chunk.recv_rows,
+                           row_bytes());
+}
+
+void CudaMoeLayer::experts(int32_t layer, CudaChunk& chunk, DeviceLayer& device) {
+  Recorder::Compute span(layer, MOEPROF_COMPUTE_EXPERT);
+  chunk.run_experts(context_, device.experts);
+}
+
+void CudaMoeLayer::end_combine(int32_t layer, CudaChunk& chunk) {
+  chunk.finish_combine();
+  recorder_.all_to_all_end(chunk.combine_span, layer, MOEPROF_PHASE_COMBINE, chunk.recv_rows, chunk.plan.rows_to_peer,
+                           row_bytes());
+  Recorder::Compute span(layer, MOEPROF_COMPUTE_OTHER);
+  chunk.weighted_sum(context_, topk_weights_device_.get(), y_.get());
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the span ends when the sum is done
+}
+
+// As MoeLayer::run_blocking: shared expert, then dispatch (count exchange inside its span,
+// --timing over the id and row exchange), experts, combine.
+void CudaMoeLayer::run_blocking(const LayerStep& step, DeviceLayer& device) {
+  CudaChunk& chunk = *chunks_[0];
+  shared_expert(step.layer, device);
+  chunk.dispatch_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
+  chunk.recv_rows = exchange_row_counts(chunk.plan.rows_to_peer, 1, comm_);
+  double t0 = step.timing ? MPI_Wtime() : 0.0;
+  chunk.start_dispatch(context_);
+  chunk.finish_dispatch();
   if (step.timing) {
     timing_.seconds += MPI_Wtime() - t0;
     timing_.dispatch_seconds += MPI_Wtime() - t0;
-    timing_.send_bytes += uint64_t(send_rows) * row_bytes();
+    timing_.send_bytes += chunk.send_row_count() * row_bytes();
     ++timing_.exchanges;
   }
-  recorder_.all_to_all_end(span, step.layer, MOEPROF_PHASE_DISPATCH, plan_.rows_to_peer, recv_rows_, row_bytes());
-
-  Recorder::Compute compute(step.layer, MOEPROF_COMPUTE_EXPERT);
-  const ExpertGroups groups = group_by_expert(recv_expert_, experts);
-  kernels::cuda::permute_rows(recv_.get(), hidden, grouped_to_row_.upload(groups.grouped_to_row, stream_),
-                              num_rows_.upload(std::span<const uint32_t>(&received, 1), stream_), received, 1,
-                              grouped_in_.reserve(size_t(received) * hidden), stream_);
-  kernels::cuda::grouped_swiglu_ffn(cublas_, device.experts.data(), experts, groups.expert_offsets.data(), hidden,
-                                    uint32_t(model_.ffn), grouped_in_.get(), grouped_out_.reserve(size_t(received) * hidden),
-                                    scratch_.reserve(size_t(received) * 2 * size_t(model_.ffn)), stream_);
-  // Back to arrival order: expert_out[row] = grouped_out[g] for grouped_to_row[g] = row (an
-  // unpermute with one choice of weight 1 per row).
-  float* expert_out = expert_out_.reserve(size_t(received) * hidden);
-  cuda::fill(expert_out, size_t(received) * hidden, 0.0f, stream_);
-  cuda::fill(ones_.reserve(received), received, 1.0f, stream_);
-  kernels::cuda::unpermute_rows(grouped_out_.get(), hidden,
-                                row_to_grouped_.upload(inverse_of(groups.grouped_to_row, received), stream_), received, 1,
-                                ones_.get(), expert_out, stream_);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the span ends when the experts have run
-}
-
-void CudaMoeLayer::combine(const LayerStep& step) {
-  const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k);
-  const uint32_t send_rows = uint32_t(plan_.row_to_pair.size());
-  moeprof_span span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_COMBINE);
-  const double t0 = step.timing ? MPI_Wtime() : 0.0;
-  exchange_rows(expert_out_.get(), recv_rows_, combined_.reserve(size_t(send_rows) * hidden), plan_.rows_to_peer, hidden,
-                nccl_, stream_);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  end_dispatch(step.layer, chunk);
+  experts(step.layer, chunk, device);
+  chunk.combine_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_COMBINE);
+  t0 = step.timing ? MPI_Wtime() : 0.0;
+  chunk.start_combine(context_);
+  chunk.finish_combine();
   if (step.timing) {
     timing_.seconds += MPI_Wtime() - t0;
-    timing_.send_bytes += uint64_t(recv_expert_.size()) * row_bytes();
+    timing_.send_bytes += chunk.recv_row_count() * row_bytes();
     ++timing_.exchanges;
   }
-  recorder_.all_to_all_end(span, step.layer, MOEPROF_PHASE_COMBINE, recv_rows_, plan_.rows_to_peer, row_bytes());
-  Recorder::Compute sum(step.layer, MOEPROF_COMPUTE_OTHER);
-  // y[token] = sum over its kept choices, in choice order, of weight * expert output.
-  float* y = y_.reserve(size_t(tokens_) * hidden);
-  cuda::fill(y, size_t(tokens_) * hidden, 0.0f, stream_);
-  kernels::cuda::unpermute_rows(combined_.get(), hidden,
-                                pair_to_row_.upload(inverse_of(plan_.row_to_pair, size_t(tokens_) * k), stream_),
-                                tokens_, k, topk_weights_device_.get(), y, stream_);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the span ends when the sum is done
+  end_combine(step.layer, chunk);
+}
+
+// As MoeLayer::run_pipelined: while chunk c's experts run on the compute stream, chunk c+1's
+// dispatch and chunk c-1's combine move on the comm stream; the shared expert runs while
+// chunk 0 is dispatched. The comm stream gets the same NCCL order on every rank (D0, D1, C0,
+// D2, C1, ...), so the send/recv groups always match.
+void CudaMoeLayer::run_pipelined(const LayerStep& step, DeviceLayer& device) {
+  const size_t n = active_chunks_;
+  // One count exchange for every chunk, inside chunk 0's dispatch.
+  chunks_[0]->dispatch_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
+  std::vector<int32_t> send_counts(size_t(ranks_) * n);
+  for (size_t c = 0; c < n; ++c)
+    for (size_t p = 0; p < size_t(ranks_); ++p) send_counts[p * n + c] = chunks_[c]->plan.rows_to_peer[p];
+  const std::vector<int32_t> recv_counts = exchange_row_counts(send_counts, static_cast<int>(n), comm_);
+  for (size_t c = 0; c < n; ++c) {
+    chunks_[c]->recv_rows.resize(size_t(ranks_));
+    for (size_t p = 0; p < size_t(ranks_); ++p) chunks_[c]->recv_rows[p] = recv_counts[p * n + c];
+  }
+  chunks_[0]->start_dispatch(context_);
+  shared_expert(step.layer, device);
+  for (size_t c = 0; c < n; ++c) {
+    end_dispatch(step.layer, *chunks_[c]);
+    if (c + 1 < n) {
+      chunks_[c + 1]->dispatch_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
+      chunks_[c + 1]->start_dispatch(context_);
+    }
+    experts(step.layer, *chunks_[c], device);
+    chunks_[c]->combine_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_COMBINE);
+    chunks_[c]->start_combine(context_);
+    if (c > 0) end_combine(step.layer, *chunks_[c - 1]);
+  }
+  end_combine(step.layer, *chunks_[n - 1]);
 }
 
 uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weights, const ExpertMap& map,
                                std::vector<float>& x, std::span<uint32_t> counts) {
-  if (step.chunks != 0) throw std::invalid_argument("--backend cuda runs --overlap none only (for now)");
   const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k);
   tokens_ = uint32_t(x.size() / hidden);
   DeviceLayer& device = device_layer(step.layer, weights);
@@ -247,17 +270,11 @@ uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weight
   recorder_.expert_counts(step.layer, counts);
   if (step.capacity != kUnlimited) recorder_.expert_drops(step.layer, dropped_);
   if (step.record_routing) recorder_.router_decisions(step.layer, tokens_, k, topk_ids_.data(), topk_weights_.data());
-  if (device.shared.gate_up != nullptr) {
-    Recorder::Compute shared(step.layer, MOEPROF_COMPUTE_SHARED_EXPERT);
-    const uint32_t offsets[2] = {0, tokens_};
-    kernels::cuda::grouped_swiglu_ffn(cublas_, &device.shared, 1, offsets, hidden, uint32_t(model_.shared_ffn()),
-                                      h_.get(), shared_out_.reserve(size_t(tokens_) * hidden),
-                                      scratch_.reserve(size_t(tokens_) * 2 * size_t(model_.shared_ffn())), stream_,
-                                      kernels::cuda::FfnRole::kSharedExpert);
-    MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
-  dispatch_and_experts(step, device);
-  combine(step);
+  cuda::fill(y_.reserve(x.size()), x.size(), 0.0f, stream_);
+  if (step.chunks == 0)
+    run_blocking(step, device);
+  else
+    run_pipelined(step, device);
   Recorder::Compute residual(step.layer, MOEPROF_COMPUTE_OTHER);
   cuda::residual_add(x_.get(), device.shared.gate_up != nullptr ? shared_out_.get() : nullptr, y_.get(), x.size(),
                      stream_);
