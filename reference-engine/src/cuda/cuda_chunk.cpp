@@ -1,6 +1,7 @@
 #include "cuda_chunk.h"
 
-#include "../exchange.h"
+#include <numeric>
+
 #include "engine_kernels.h"
 #include "moeprof/kernels/cuda_check.h"
 #include "nccl_check.h"
@@ -49,17 +50,40 @@ void CudaChunk::gather(ChunkContext& c, const float* h) {
   MOEPROF_CUDA_CHECK(cudaEventRecord(gathered_, c.compute));
 }
 
+uint64_t CudaChunk::recv_row_count() const { return std::accumulate(recv_rows.begin(), recv_rows.end(), uint64_t{0}); }
+
+void CudaChunk::reserve(ChunkContext& c) {
+  const size_t received = recv_row_count(), sent = plan.row_to_pair.size(), hidden = c.hidden;
+  recv_.reserve(received * hidden);
+  expert_out_.reserve(received * hidden);
+  combined_.reserve(sent * hidden);
+  pair_to_row_.reserve(size_t(token_end - token_begin) * c.top_k);
+  // The compute scratch every chunk shares: at least this chunk's size.
+  c.grouped_in.reserve(received * hidden);
+  c.grouped_out.reserve(received * hidden);
+  c.scratch.reserve(received * 2 * c.ffn);
+  c.ones.reserve(received);
+  c.grouped_to_row.reserve(received);
+  c.row_to_grouped.reserve(received);
+}
+
 void CudaChunk::start_dispatch(ChunkContext& c) {
-  RowsAlltoallv expert_ids(plan.rows_to_peer, recv_rows, 1);  // small: through MPI, on the host
-  recv_expert.resize(expert_ids.recv_elements());
-  expert_ids.run(plan.row_expert.data(), recv_expert.data(), c.mpi);
+  expert_ids_ = std::make_unique<RowsAlltoallv>(plan.rows_to_peer, recv_rows, 1);  // small: MPI, on the host
+  recv_expert.resize(expert_ids_->recv_elements());
+  expert_ids_->start(plan.row_expert.data(), recv_expert.data(), c.mpi);
   MOEPROF_CUDA_CHECK(cudaStreamWaitEvent(c.comm, gathered_, 0));
-  exchange_rows(send_.get(), plan.rows_to_peer, recv_.reserve(size_t(recv_expert.size()) * c.hidden), recv_rows,
-                c.hidden, c.nccl, c.comm);
+  exchange_rows(send_.get(), plan.rows_to_peer, recv_.reserve(recv_row_count() * c.hidden), recv_rows, c.hidden, c.nccl,
+                c.comm);
   MOEPROF_CUDA_CHECK(cudaEventRecord(dispatched_, c.comm));
 }
 
-void CudaChunk::finish_dispatch() { MOEPROF_CUDA_CHECK(cudaEventSynchronize(dispatched_)); }
+void CudaChunk::finish_dispatch() {
+  if (expert_ids_) {
+    expert_ids_->wait();
+    expert_ids_.reset();
+  }
+  MOEPROF_CUDA_CHECK(cudaEventSynchronize(dispatched_));
+}
 
 void CudaChunk::run_experts(ChunkContext& c, std::span<const kernels::cuda::ExpertFfnWeights> experts) {
   const uint32_t received = uint32_t(recv_expert.size()), hidden = c.hidden;

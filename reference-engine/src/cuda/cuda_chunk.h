@@ -9,10 +9,12 @@
 #include <mpi.h>
 #include <nccl.h>
 
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "../dispatch_plan.h"
+#include "../exchange.h"
 #include "device_array.h"
 #include "moeprof/kernels/moe_kernels_cuda.h"
 #include "moeprof/moeprof.h"
@@ -48,8 +50,11 @@ class CudaChunk {
 
   // The send rows from the batch's normalised states h, on the compute stream.
   void gather(ChunkContext& c, const float* h);
-  // Expert ids over MPI (host, blocking), then the rows over NCCL on the comm stream once
-  // the gather is done. finish_dispatch waits for the rows.
+  // Once recv_rows is known: every device buffer of this chunk at its size for this layer, so
+  // nothing is allocated (which would stall the device) while NCCL work is in flight.
+  void reserve(ChunkContext& c);
+  // Expert ids over MPI (MPI_Ialltoallv, as the CPU backend), the rows over NCCL on the comm
+  // stream once the gather is done. finish_dispatch waits for both.
   void start_dispatch(ChunkContext& c);
   void finish_dispatch();
   // The held experts over the received rows, on the compute stream after the dispatch;
@@ -63,12 +68,13 @@ class CudaChunk {
   void weighted_sum(ChunkContext& c, const float* topk_weights, float* y);
 
   uint64_t send_row_count() const { return plan.row_to_pair.size(); }
-  uint64_t recv_row_count() const { return recv_expert.size(); }
+  uint64_t recv_row_count() const;  // from recv_rows
 
  private:
   DeviceArray<float> send_, recv_, expert_out_, combined_;
   DeviceArray<uint32_t> row_to_pair_, num_send_rows_;
   DeviceArray<int32_t> pair_to_row_;
+  std::unique_ptr<RowsAlltoallv> expert_ids_;
   cudaEvent_t gathered_ = nullptr, dispatched_ = nullptr, computed_ = nullptr, combined_event_ = nullptr;
 };
 

@@ -47,7 +47,11 @@ class CudaMoeLayer : public LayerBackend {
     if (devices == 0) throw std::runtime_error("--backend cuda: no CUDA device");
     MOEPROF_CUDA_CHECK(cudaSetDevice(local_rank % devices));
     MOEPROF_CUDA_CHECK(cudaStreamCreateWithFlags(&context_.compute, cudaStreamNonBlocking));
-    MOEPROF_CUDA_CHECK(cudaStreamCreateWithFlags(&context_.comm, cudaStreamNonBlocking));
+    // NCCL's kernels first when both streams have work: the all-to-alls are what the
+    // pipeline hides behind the experts, not the other way round.
+    int lowest = 0, greatest = 0;
+    MOEPROF_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&lowest, &greatest));
+    MOEPROF_CUDA_CHECK(cudaStreamCreateWithPriority(&context_.comm, cudaStreamNonBlocking, greatest));
     MOEPROF_CUBLAS_CHECK(cublasCreate(&context_.cublas));
     MOEPROF_CUBLAS_CHECK(cublasSetStream(context_.cublas, context_.compute));
     ncclUniqueId id{};
@@ -205,6 +209,7 @@ void CudaMoeLayer::run_blocking(const LayerStep& step, DeviceLayer& device) {
   shared_expert(step.layer, device);
   chunk.dispatch_span = recorder_.all_to_all_begin(step.layer, MOEPROF_PHASE_DISPATCH);
   chunk.recv_rows = exchange_row_counts(chunk.plan.rows_to_peer, 1, comm_);
+  chunk.reserve(context_);
   double t0 = step.timing ? MPI_Wtime() : 0.0;
   chunk.start_dispatch(context_);
   chunk.finish_dispatch();
@@ -243,6 +248,7 @@ void CudaMoeLayer::run_pipelined(const LayerStep& step, DeviceLayer& device) {
   for (size_t c = 0; c < n; ++c) {
     chunks_[c]->recv_rows.resize(size_t(ranks_));
     for (size_t p = 0; p < size_t(ranks_); ++p) chunks_[c]->recv_rows[p] = recv_counts[p * n + c];
+    chunks_[c]->reserve(context_);
   }
   chunks_[0]->start_dispatch(context_);
   shared_expert(step.layer, device);
