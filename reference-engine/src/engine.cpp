@@ -70,6 +70,7 @@ RunStats Engine::run(OutputDump& dump) {
     recorder_.step_begin(step);
     const int64_t first_token = int64_t(rank_) * tokens;
     make_tokens(options_.seed, step, first_token, tokens, hidden, x.data());
+    layer_pass->begin_step(x);
     LayerStep s;
     s.global_first_token = first_token;
     s.capacity = capacity;
@@ -84,6 +85,7 @@ RunStats Engine::run(OutputDump& dump) {
       dropped += layer_pass->forward(s, weights_[size_t(layer)], maps_[size_t(layer)], x, counts);
       std::copy(counts.begin(), counts.end(), step_counts.begin() + std::ptrdiff_t(size_t(layer) * experts));
     }
+    layer_pass->end_step(x);
     if (!selection_bias_.empty()) update_balance(step_counts);
     recorder_.step_end(step);
     dump.add_step(step, x, comm_);

@@ -36,8 +36,13 @@ struct ExchangeTiming {
 class LayerBackend {
  public:
   virtual ~LayerBackend() = default;
-  // x (tokens x hidden) becomes x + shared(h) + sum_k w_k expert_k(h), h = rms_norm(x).
-  // counts gets this rank's router counts (before drops); returns the pairs dropped.
+  // A step's hidden states x (tokens x hidden) go through every layer between these two
+  // calls; a backend may keep them elsewhere meanwhile (the CUDA one keeps them on its GPU),
+  // so x is only current again after end_step.
+  virtual void begin_step(const std::vector<float>& x) { (void)x; }
+  virtual void end_step(std::vector<float>& x) { (void)x; }
+  // x becomes x + shared(h) + sum_k w_k expert_k(h), h = rms_norm(x). counts gets this
+  // rank's router counts (before drops); returns the pairs dropped.
   virtual uint64_t forward(const LayerStep& step, const LayerWeights& weights, const ExpertMap& map,
                            std::vector<float>& x, std::span<uint32_t> counts) = 0;
   virtual const ExchangeTiming& exchange_timing() const = 0;

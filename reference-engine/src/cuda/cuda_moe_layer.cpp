@@ -77,6 +77,8 @@ class CudaMoeLayer : public LayerBackend {
   CudaMoeLayer(const CudaMoeLayer&) = delete;
   CudaMoeLayer& operator=(const CudaMoeLayer&) = delete;
 
+  void begin_step(const std::vector<float>& x) override { x_.upload(x, stream_); }
+  void end_step(std::vector<float>& x) override { x_.download(x.size(), x, stream_); }
   uint64_t forward(const LayerStep& step, const LayerWeights& weights, const ExpertMap& map, std::vector<float>& x,
                    std::span<uint32_t> counts) override;
   const ExchangeTiming& exchange_timing() const override { return timing_; }
@@ -271,7 +273,6 @@ uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weight
   const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k);
   tokens_ = uint32_t(x.size() / hidden);
   DeviceLayer& device = device_layer(step.layer, weights);
-  x_.upload(x, stream_);
   const uint64_t dropped = route(step, device, map, counts);
   recorder_.expert_counts(step.layer, counts);
   if (step.capacity != kUnlimited) recorder_.expert_drops(step.layer, dropped_);
@@ -284,7 +285,7 @@ uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weight
   Recorder::Compute residual(step.layer, MOEPROF_COMPUTE_OTHER);
   cuda::residual_add(x_.get(), device.shared.gate_up != nullptr ? shared_out_.get() : nullptr, y_.get(), x.size(),
                      stream_);
-  x_.download(x.size(), x, stream_);
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // x stays on the device until end_step
   return dropped;
 }
 
