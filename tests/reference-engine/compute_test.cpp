@@ -8,6 +8,7 @@
 
 #include "expert_ffn.h"
 #include "inputs.h"
+#include "moeprof/kernels/moe_kernels.h"
 #include "router.h"
 #include "weights.h"
 
@@ -38,24 +39,13 @@ std::vector<float> random_rows(size_t n, uint32_t seed) {
   return v;
 }
 
-// y = (silu(x Wg) * (x Wu)) Wd, in double.
+// y = (silu(x Wg) * (x Wu)) Wd by kernels/'s reference (the one the GPU FFN is checked
+// against too), so both backends answer to the same definition.
 std::vector<double> naive_ffn(const FfnWeights& w, const float* x, size_t rows) {
-  const size_t h = size_t(w.hidden), f = size_t(w.ffn);
-  std::vector<double> y(rows * h, 0.0);
-  for (size_t r = 0; r < rows; ++r) {
-    std::vector<double> act(f);
-    for (size_t j = 0; j < f; ++j) {
-      double g = 0, u = 0;
-      for (size_t i = 0; i < h; ++i) {
-        g += double(x[r * h + i]) * w.gate_up[i * 2 * f + j];
-        u += double(x[r * h + i]) * w.gate_up[i * 2 * f + f + j];
-      }
-      act[j] = g / (1.0 + std::exp(-g)) * u;
-    }
-    for (size_t i = 0; i < h; ++i)
-      for (size_t j = 0; j < f; ++j) y[r * h + i] += act[j] * w.down[j * h + i];
-  }
-  return y;
+  std::vector<float> y(rows * size_t(w.hidden));
+  kernels::swiglu_ffn_cpu(w.gate_up.data(), w.down.data(), uint32_t(w.hidden), uint32_t(w.ffn), x, uint32_t(rows),
+                          y.data());
+  return std::vector<double>(y.begin(), y.end());
 }
 
 void expect_near(const float* got, const std::vector<double>& want) {
