@@ -27,6 +27,15 @@ SignalBlock::~SignalBlock() {
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
+FileSizeSignalIgnored::FileSizeSignalIgnored() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGXFSZ, &ignore, &previous_);
+}
+
+FileSizeSignalIgnored::~FileSizeSignalIgnored() { sigaction(SIGXFSZ, &previous_, nullptr); }
+
 int SignalBlock::wait(std::chrono::milliseconds timeout, siginfo_t* info) const {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
   const timespec limit{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -35,7 +44,7 @@ int SignalBlock::wait(std::chrono::milliseconds timeout, siginfo_t* info) const 
 }
 
 pid_t start_process(const std::vector<std::string>& argv, const std::vector<std::string>& env, const sigset_t& mask,
-                    std::string* error) {
+                    const struct sigaction& file_size_action, std::string* error) {
   // Everything the child needs is prepared before fork: between fork and exec only
   // async-signal-safe calls are allowed.
   std::vector<char*> args, envp;
@@ -58,6 +67,7 @@ pid_t start_process(const std::vector<std::string>& argv, const std::vector<std:
   if (pid == 0) {
     ::close(report[0]);
     pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+    sigaction(SIGXFSZ, &file_size_action, nullptr);  // an ignored signal would stay ignored across exec
     ::execvpe(args[0], args.data(), envp.data());
     const int failure = errno;
     [[maybe_unused]] const ssize_t n = ::write(report[1], &failure, sizeof failure);

@@ -29,10 +29,26 @@ class SignalBlock {
   sigset_t previous_;
 };
 
-// fork + execvp of argv with exactly `env`; the child starts with `mask`. The pid, or -1 and
-// a one-line `error` when the command could not be executed.
+// SIGXFSZ ignored for its lifetime: a trace write beyond the file size limit (ulimit -f)
+// then fails with EFBIG, which the store reports, instead of killing moeprof and leaving
+// the trace half-written. The workload gets the disposition moeprof started with.
+class FileSizeSignalIgnored {
+ public:
+  FileSizeSignalIgnored();
+  ~FileSizeSignalIgnored();
+  FileSizeSignalIgnored(const FileSizeSignalIgnored&) = delete;
+  FileSizeSignalIgnored& operator=(const FileSizeSignalIgnored&) = delete;
+  const struct sigaction& previous() const { return previous_; }
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// fork + execvp of argv with exactly `env`; the child starts with `mask` and SIGXFSZ's
+// `file_size_action`. The pid, or -1 and a one-line `error` when the command could not be
+// executed.
 pid_t start_process(const std::vector<std::string>& argv, const std::vector<std::string>& env, const sigset_t& mask,
-                    std::string* error);
+                    const struct sigaction& file_size_action, std::string* error);
 
 // Waits until `child` ends and returns its exit code the way a shell reports it (128+N for
 // death by signal N). SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to moeprof are passed on; those the

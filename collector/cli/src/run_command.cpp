@@ -134,6 +134,7 @@ int run_command(Args args, const Io& io) {
   if (!adapters) throw UsageError("run", error);
 
   const std::string path = output ? *output : default_trace_path();
+  const FileSizeSignalIgnored file_size_signal;
   std::unique_ptr<store::Writer> writer = create_trace(path, parsed.has("force"), &error);
   if (!writer) return fail_setup(io, error);
 
@@ -158,7 +159,7 @@ int run_command(Args args, const Io& io) {
   const std::vector<std::string>& env = workload.env;
   io.out.flush();
   io.err.flush();
-  const pid_t child = start_process(parsed.command, env, signals.previous(), &error);
+  const pid_t child = start_process(parsed.command, env, signals.previous(), file_size_signal.previous(), &error);
   if (child < 0) {
     // Nothing ran, so there is no trace to keep.
     collector.reset();
