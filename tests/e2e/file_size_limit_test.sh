@@ -31,4 +31,9 @@ grep -q "^OK: t.db" out.txt || fail "check: $(cat out.txt)"
 expect_exit 0 "$moeprof" info --json t.db
 python3 -c 'import json,sys; i=json.load(open("out.txt")); sys.exit(0 if i["rows"]["compute_spans"] > 0 else 1)' ||
   fail "no events kept: $(cat out.txt)"
+# The workload itself keeps SIGXFSZ's default action (moeprof ignores it only for itself).
+expect_exit 0 "$moeprof" run -o ignored.db -- grep '^SigIgn:' /proc/self/status
+ignored=$(awk '{print $2}' out.txt)
+[ $(( 0x$ignored & (1 << 24) )) = 0 ] || fail "the workload starts with SIGXFSZ ignored (SigIgn $ignored)"
+
 echo "file_size_limit_test: trace stopped at $(stat -c %s t.db) bytes, still valid; workload unharmed"
