@@ -16,9 +16,6 @@ class FakeAgent:
     def enabled(self):
         return True
 
-    def flush(self):
-        pass
-
     def now_ns(self):
         self.clock += 10
         return self.clock
@@ -70,9 +67,6 @@ class FakeAgent:
 
     def mark(self, domain, name, payload=None):
         self.calls.append(("mark", domain, name))
-
-    def count_drops(self, count):
-        self.calls.append(("drops", count))
 
     # ---- for the tests ------------------------------------------------------------------
     def of(self, kind):

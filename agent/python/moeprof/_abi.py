@@ -69,7 +69,6 @@ class Agent:
     _SIGNATURES = {
         "moeprof_init": (ctypes.c_int, [ctypes.POINTER(InitOptions)]),
         "moeprof_enabled": (ctypes.c_int, []),
-        "moeprof_flush": (None, []),
         "moeprof_set_topology": (None, [ctypes.POINTER(Topology)]),
         "moeprof_set_placement": (None, [ctypes.c_int32, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p]),
         "moeprof_step_begin": (None, [ctypes.c_int64]),
@@ -84,7 +83,6 @@ class Agent:
         "moeprof_now_ns": (ctypes.c_int64, []),
         "moeprof_current_step": (ctypes.c_int64, []),
         "moeprof_in_engine_all_to_all": (ctypes.c_int, []),
-        "moeprof_count_drops": (None, [ctypes.c_int, ctypes.c_uint64]),
     }
 
     def __init__(self, library):
@@ -98,9 +96,6 @@ class Agent:
 
     def enabled(self):
         return self._enabled() != 0
-
-    def flush(self):
-        self._flush()
 
     def now_ns(self):
         return self._now_ns()
@@ -176,9 +171,6 @@ class Agent:
                      domain.encode(), name.encode("utf-8", "replace"),
                      payload.encode("utf-8", "replace") if payload else None)
         self._record_range(ctypes.byref(mark))
-
-    def count_drops(self, count):
-        self._count_drops(SOURCE_PYTHON, count)
 
 
 _agent = None

@@ -64,12 +64,8 @@ class Steps:
 
     def root_forward(self, entering, class_name=None):
         """An outermost forward of an attached model (class_name None) or of any module."""
-        mode = self.effective_mode()
-        if class_name is None and mode != "forward":
-            return
-        if class_name is not None and (mode != "forward" or class_name != self.step_class):
-            return
-        if class_name is None and self.step_class is not None:
+        # forward mode counts attached models' forwards (step_class None) or CLASS's (forward:CLASS).
+        if self.effective_mode() != "forward" or class_name != self.step_class:
             return
         if entering:
             self.begin()

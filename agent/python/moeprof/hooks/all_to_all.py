@@ -13,17 +13,20 @@ import threading
 _group_ranks = {}  # id(group) -> (group, world ranks); groups live as long as the program
 
 
-def _ranks_of(dist, group):
+def group_ranks(dist, group):
+    """The world ranks of `group`'s members in group-rank order; None for the default group
+    (whose ranks are the world's own)."""
     if group is None or group is dist.group.WORLD:
-        return None, dist.get_world_size()
+        return None
     entry = _group_ranks.get(id(group))
     if entry is None or entry[0] is not group:
-        try:
-            ranks = list(dist.get_process_group_ranks(group))
-        except AttributeError:  # torch < 1.13
-            ranks = list(dist.distributed_c10d._pg_group_ranks[group].keys())
-        entry = _group_ranks[id(group)] = (group, ranks)
-    return entry[1], len(entry[1])
+        entry = _group_ranks[id(group)] = (group, list(dist.get_process_group_ranks(group)))
+    return entry[1]
+
+
+def _ranks_of(dist, group):
+    ranks = group_ranks(dist, group)
+    return ranks, len(ranks) if ranks is not None else dist.get_world_size()
 
 
 def split_bytes(tensor, split_sizes, peers):

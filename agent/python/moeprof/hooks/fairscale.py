@@ -8,6 +8,7 @@ the layer of their forward and phase "other"."""
 import functools
 
 from .. import _abi
+from .all_to_all import group_ranks
 from .routers import add_compute_spans
 
 
@@ -32,8 +33,7 @@ def install(moe_layer_module, runtime):
         layer_module.register_forward_hook(guard.hook(lambda m, i, o: runtime.exit_layer()))
         layer_module.gate.register_forward_hook(guard.hook(lambda m, i, o: record_counts(layer, o)))
         group = layer_module.group
-        ranks = (list(range(world)) if group is None or group is dist.group.WORLD
-                 else list(dist.get_process_group_ranks(group)))
+        ranks = group_ranks(dist, group) or list(range(world))
         runtime.agent.set_placement(layer, list(range(num_experts)), [ranks[e // local] for e in range(num_experts)])
         if "compute" in runtime.settings.hooks:
             add_compute_spans(runtime, layer_module.gate, layer, "gate", "gate")
