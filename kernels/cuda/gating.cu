@@ -19,9 +19,9 @@ constexpr int kWarpsPerBlock = 4;
 struct GatingParams {
   uint32_t num_experts;
   uint32_t top_k;
-  uint32_t num_groups;   // 0: no group limit
+  uint32_t num_groups;  // 0: no group limit
   uint32_t topk_groups;
-  const float* bias;     // num_experts, or null
+  const float* bias;  // num_experts, or null
   float routed_scaling;
   bool sigmoid;
   bool normalize;
@@ -122,7 +122,8 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const int32_t e = lane + 32 * i;
-      if (static_cast<uint32_t>(e) < n && !((taken >> i) & 1u) && (select[i] > best || (select[i] == best && e < best_index))) {
+      if (static_cast<uint32_t>(e) < n && !((taken >> i) & 1u) &&
+          (select[i] > best || (select[i] == best && e < best_index))) {
         best = select[i];
         best_index = e;
       }
@@ -163,8 +164,8 @@ void topk_gating(const float* logits, uint32_t num_tokens, const GatingConfig& c
                  float* topk_weights, cudaStream_t stream) {
   if (const char* problem = validate(config)) throw std::invalid_argument(std::string("topk_gating: ") + problem);
   if (config.num_experts > kMaxGatingExperts)
-    throw std::invalid_argument("topk_gating: " + std::to_string(config.num_experts) + " experts; the kernel takes at most " +
-                                std::to_string(kMaxGatingExperts));
+    throw std::invalid_argument("topk_gating: " + std::to_string(config.num_experts) +
+                                " experts; the kernel takes at most " + std::to_string(kMaxGatingExperts));
   if (config.top_k > kMaxTopK)
     throw std::invalid_argument("topk_gating: top_k " + std::to_string(config.top_k) + "; the kernel takes at most " +
                                 std::to_string(kMaxTopK));

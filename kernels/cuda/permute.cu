@@ -3,7 +3,6 @@
 // rows move with one block per row, and come back per token in choice order (deterministic).
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_scan.cuh>
-
 #include <stdexcept>
 #include <string>
 
@@ -23,7 +22,7 @@ uint32_t blocks_for(size_t items) {
 }
 
 __global__ void expert_histogram_kernel(const int32_t* __restrict__ ids, size_t n, uint32_t num_experts,
-                                 uint32_t* __restrict__ counts) {
+                                        uint32_t* __restrict__ counts) {
   extern __shared__ uint32_t block_counts[];
   for (uint32_t e = threadIdx.x; e < num_experts; e += blockDim.x) block_counts[e] = 0;
   __syncthreads();
@@ -55,9 +54,9 @@ __global__ void invert_kernel(const uint32_t* __restrict__ row_to_pair, const ui
     pair_to_row[row_to_pair[r]] = static_cast<int32_t>(r);
 }
 
-__global__ void permute_rows_kernel(const float* __restrict__ x, uint32_t hidden, const uint32_t* __restrict__ row_to_pair,
-                                    const uint32_t* __restrict__ num_rows, uint32_t max_rows, uint32_t top_k,
-                                    float* __restrict__ rows) {
+__global__ void permute_rows_kernel(const float* __restrict__ x, uint32_t hidden,
+                                    const uint32_t* __restrict__ row_to_pair, const uint32_t* __restrict__ num_rows,
+                                    uint32_t max_rows, uint32_t top_k, float* __restrict__ rows) {
   const uint32_t n = min(*num_rows, max_rows);  // never past the caller's buffer
   for (uint32_t r = blockIdx.x; r < n; r += gridDim.x) {
     const float* src = x + static_cast<size_t>(row_to_pair[r] / top_k) * hidden;
@@ -99,11 +98,10 @@ struct PlanWorkspace {
 
 PlanWorkspace plan_workspace(uint32_t pairs, uint32_t num_experts) {
   size_t sort_bytes = 0, scan_bytes = 0;
-  MOEPROF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, static_cast<const uint32_t*>(nullptr),
-                                                     static_cast<uint32_t*>(nullptr),
-                                                     static_cast<const uint32_t*>(nullptr),
-                                                     static_cast<uint32_t*>(nullptr), static_cast<int>(pairs), 0,
-                                                     key_bits(num_experts)));
+  MOEPROF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+      nullptr, sort_bytes, static_cast<const uint32_t*>(nullptr), static_cast<uint32_t*>(nullptr),
+      static_cast<const uint32_t*>(nullptr), static_cast<uint32_t*>(nullptr), static_cast<int>(pairs), 0,
+      key_bits(num_experts)));
   MOEPROF_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const uint32_t*>(nullptr),
                                                    static_cast<uint32_t*>(nullptr), static_cast<int>(num_experts + 1)));
   const size_t words = aligned(size_t(pairs) * sizeof(uint32_t));
@@ -125,7 +123,8 @@ void expert_histogram(const int32_t* ids, size_t n, uint32_t num_experts, uint32
                                 std::to_string(kMaxHistogramExperts));
   MOEPROF_CUDA_CHECK(cudaMemsetAsync(counts, 0, num_experts * sizeof(uint32_t), stream));
   if (n == 0) return;
-  expert_histogram_kernel<<<blocks_for(n), kThreads, num_experts * sizeof(uint32_t), stream>>>(ids, n, num_experts, counts);
+  expert_histogram_kernel<<<blocks_for(n), kThreads, num_experts * sizeof(uint32_t), stream>>>(ids, n, num_experts,
+                                                                                               counts);
   MOEPROF_CUDA_CHECK_LAUNCH();
 }
 
@@ -177,8 +176,8 @@ void permute_rows(const float* x, uint32_t hidden, const uint32_t* row_to_pair, 
   MOEPROF_CUDA_CHECK_LAUNCH();
 }
 
-void unpermute_rows(const float* rows, uint32_t hidden, const int32_t* pair_to_row, uint32_t num_tokens,
-                    uint32_t top_k, const float* topk_weights, float* out, cudaStream_t stream) {
+void unpermute_rows(const float* rows, uint32_t hidden, const int32_t* pair_to_row, uint32_t num_tokens, uint32_t top_k,
+                    const float* topk_weights, float* out, cudaStream_t stream) {
   if (top_k == 0) throw std::invalid_argument("unpermute_rows: top_k must be positive");
   if (num_tokens == 0 || hidden == 0) return;
   const uint32_t blocks = num_tokens < 65535 ? num_tokens : 65535;

@@ -10,8 +10,8 @@ namespace moeprof::engine::cuda {
 namespace {
 
 // Rows (of `width` floats) to and from every peer, as one NCCL group of sends and receives.
-void exchange_rows(const float* send, std::span<const int32_t> send_rows, float* recv, std::span<const int32_t> recv_rows,
-                   size_t width, ncclComm_t comm, cudaStream_t stream) {
+void exchange_rows(const float* send, std::span<const int32_t> send_rows, float* recv,
+                   std::span<const int32_t> recv_rows, size_t width, ncclComm_t comm, cudaStream_t stream) {
   size_t send_offset = 0, recv_offset = 0;
   MOEPROF_NCCL_CHECK(ncclGroupStart());
   for (size_t peer = 0; peer < send_rows.size(); ++peer) {
@@ -92,8 +92,8 @@ void CudaChunk::run_experts(ChunkContext& c, std::span<const kernels::cuda::Expe
   kernels::cuda::permute_rows(recv_.get(), hidden, c.grouped_to_row.upload(groups.grouped_to_row, c.compute),
                               c.num_rows.upload(std::span<const uint32_t>(&received, 1), c.compute), received, 1,
                               c.grouped_in.reserve(size_t(received) * hidden), c.compute);
-  kernels::cuda::grouped_swiglu_ffn(c.cublas, experts.data(), c.num_experts, groups.expert_offsets.data(), hidden, c.ffn,
-                                    c.grouped_in.get(), c.grouped_out.reserve(size_t(received) * hidden),
+  kernels::cuda::grouped_swiglu_ffn(c.cublas, experts.data(), c.num_experts, groups.expert_offsets.data(), hidden,
+                                    c.ffn, c.grouped_in.get(), c.grouped_out.reserve(size_t(received) * hidden),
                                     c.scratch.reserve(size_t(received) * 2 * c.ffn), c.compute);
   // Back to arrival order: expert_out[row] = grouped_out[g] where grouped_to_row[g] = row (an
   // unpermute with one choice of weight 1 per row).
@@ -101,8 +101,8 @@ void CudaChunk::run_experts(ChunkContext& c, std::span<const kernels::cuda::Expe
   fill(out, size_t(received) * hidden, 0.0f, c.compute);
   fill(c.ones.reserve(received), received, 1.0f, c.compute);
   kernels::cuda::unpermute_rows(c.grouped_out.get(), hidden,
-                                c.row_to_grouped.upload(inverse_of(groups.grouped_to_row, received), c.compute), received,
-                                1, c.ones.get(), out, c.compute);
+                                c.row_to_grouped.upload(inverse_of(groups.grouped_to_row, received), c.compute),
+                                received, 1, c.ones.get(), out, c.compute);
   MOEPROF_CUDA_CHECK(cudaEventRecord(computed_, c.compute));
   MOEPROF_CUDA_CHECK(cudaEventSynchronize(computed_));  // the compute span ends when they have run
 }
@@ -121,11 +121,10 @@ void CudaChunk::weighted_sum(ChunkContext& c, const float* topk_weights, float* 
   const uint32_t tokens = token_end - token_begin;
   const size_t first_pair = size_t(token_begin) * c.top_k;
   MOEPROF_CUDA_CHECK(cudaStreamWaitEvent(c.compute, combined_event_, 0));
-  kernels::cuda::unpermute_rows(combined_.get(), c.hidden,
-                                pair_to_row_.upload(inverse_of(plan.row_to_pair, size_t(tokens) * c.top_k, first_pair),
-                                                    c.compute),
-                                tokens, c.top_k, topk_weights + first_pair, y + size_t(token_begin) * c.hidden,
-                                c.compute);
+  kernels::cuda::unpermute_rows(
+      combined_.get(), c.hidden,
+      pair_to_row_.upload(inverse_of(plan.row_to_pair, size_t(tokens) * c.top_k, first_pair), c.compute), tokens,
+      c.top_k, topk_weights + first_pair, y + size_t(token_begin) * c.hidden, c.compute);
 }
 
 }  // namespace moeprof::engine::cuda

@@ -42,7 +42,7 @@ class CudaChunk {
   CudaChunk(const CudaChunk&) = delete;
   CudaChunk& operator=(const CudaChunk&) = delete;
 
-  DispatchPlan plan;                 // tokens [token_begin, token_end) of the batch
+  DispatchPlan plan;  // tokens [token_begin, token_end) of the batch
   uint32_t token_begin = 0, token_end = 0;
   std::vector<int32_t> recv_rows;    // per peer, known after the count exchange
   std::vector<int32_t> recv_expert;  // expert of each received row

@@ -63,7 +63,6 @@ class CudaMoeLayer : public LayerBackend {
     context_.ffn = uint32_t(model.ffn);
     context_.top_k = uint32_t(model.top_k);
     context_.num_experts = uint32_t(model.num_experts);
-    stream_ = context_.compute;
   }
   ~CudaMoeLayer() override {
     cudaStreamSynchronize(context_.comm);
@@ -77,8 +76,8 @@ class CudaMoeLayer : public LayerBackend {
   CudaMoeLayer(const CudaMoeLayer&) = delete;
   CudaMoeLayer& operator=(const CudaMoeLayer&) = delete;
 
-  void begin_step(const std::vector<float>& x) override { x_.upload(x, stream_); }
-  void end_step(std::vector<float>& x) override { x_.download(x.size(), x, stream_); }
+  void begin_step(const std::vector<float>& x) override { x_.upload(x, context_.compute); }
+  void end_step(std::vector<float>& x) override { x_.download(x.size(), x, context_.compute); }
   uint64_t forward(const LayerStep& step, const LayerWeights& weights, const ExpertMap& map, std::vector<float>& x,
                    std::span<uint32_t> counts) override;
   const ExchangeTiming& exchange_timing() const override { return timing_; }
@@ -100,7 +99,6 @@ class CudaMoeLayer : public LayerBackend {
   Recorder& recorder_;
   std::vector<DeviceLayer> layers_;
   cuda::ChunkContext context_;
-  cudaStream_t stream_ = nullptr;  // context_.compute
   std::vector<std::unique_ptr<CudaChunk>> chunks_;  // grown once, reused
   size_t active_chunks_ = 0;
   ExchangeTiming timing_;
@@ -117,16 +115,18 @@ class CudaMoeLayer : public LayerBackend {
 DeviceLayer& CudaMoeLayer::device_layer(int32_t layer, const LayerWeights& w) {
   DeviceLayer& d = layers_.at(size_t(layer));
   if (d.uploaded) return d;
-  d.router.upload(w.router, stream_);
+  d.router.upload(w.router, context_.compute);
   if (!w.shared.empty()) {
-    d.shared = {d.shared_gate_up.upload(w.shared.gate_up, stream_), d.shared_down.upload(w.shared.down, stream_)};
+    d.shared = {d.shared_gate_up.upload(w.shared.gate_up, context_.compute),
+                d.shared_down.upload(w.shared.down, context_.compute)};
   }
   d.gate_up.resize(w.experts.size());
   d.down.resize(w.experts.size());
   d.experts.assign(w.experts.size(), {});
   for (size_t e = 0; e < w.experts.size(); ++e) {
     if (w.experts[e].empty()) continue;  // held by another rank
-    d.experts[e] = {d.gate_up[e].upload(w.experts[e].gate_up, stream_), d.down[e].upload(w.experts[e].down, stream_)};
+    d.experts[e] = {d.gate_up[e].upload(w.experts[e].gate_up, context_.compute),
+                    d.down[e].upload(w.experts[e].down, context_.compute)};
   }
   d.uploaded = true;
   return d;
@@ -137,7 +137,7 @@ uint64_t CudaMoeLayer::route(const LayerStep& step, DeviceLayer& device, const E
   const uint32_t hidden = uint32_t(model_.hidden), k = uint32_t(model_.top_k), experts = uint32_t(model_.num_experts);
   const size_t pairs = size_t(tokens_) * k;
   Recorder::Compute gate(step.layer, MOEPROF_COMPUTE_GATE);
-  cuda::rms_norm(x_.get(), tokens_, hidden, h_.reserve(size_t(tokens_) * hidden), stream_);
+  cuda::rms_norm(x_.get(), tokens_, hidden, h_.reserve(size_t(tokens_) * hidden), context_.compute);
   // logits (tokens x experts) = h (tokens x hidden) * router (hidden x experts), row-major.
   const float one = 1.0f, zero = 0.0f;
   float* logits = logits_.reserve(size_t(tokens_) * experts);
@@ -145,14 +145,15 @@ uint64_t CudaMoeLayer::route(const LayerStep& step, DeviceLayer& device, const E
                                    &one, device.router.get(), int(experts), h_.get(), int(hidden), &zero, logits,
                                    int(experts)));
   if (!step.logit_bias.empty())
-    cuda::add_column_bias(logits, tokens_, experts, bias_.upload(step.logit_bias, stream_), stream_);
+    cuda::add_column_bias(logits, tokens_, experts, bias_.upload(step.logit_bias, context_.compute), context_.compute);
   kernels::GatingConfig config = gating_config(model_, {});
   if (!step.selection_bias.empty())
-    config.selection_bias =
-        std::span<const float>(selection_bias_.upload(step.selection_bias, stream_), step.selection_bias.size());
-  kernels::cuda::topk_gating(logits, tokens_, config, ids_.reserve(pairs), topk_weights_device_.reserve(pairs), stream_);
-  ids_.download(pairs, topk_ids_, stream_);
-  topk_weights_device_.download(pairs, topk_weights_, stream_);
+    config.selection_bias = std::span<const float>(selection_bias_.upload(step.selection_bias, context_.compute),
+                                                   step.selection_bias.size());
+  kernels::cuda::topk_gating(logits, tokens_, config, ids_.reserve(pairs), topk_weights_device_.reserve(pairs),
+                             context_.compute);
+  ids_.download(pairs, topk_ids_, context_.compute);
+  topk_weights_device_.download(pairs, topk_weights_, context_.compute);
   // Capacity and the chunks' dispatch plans, on the host, as the CPU backend makes them.
   kernels::expert_histogram_cpu(topk_ids_.data(), pairs, experts, counts.data());
   kept_ids_.resize(pairs);
@@ -168,7 +169,7 @@ uint64_t CudaMoeLayer::route(const LayerStep& step, DeviceLayer& device, const E
     chunk.plan = plan_dispatch(kept_ids_, k, chunk.token_begin, chunk.token_end, step.global_first_token, map, ranks_);
     chunk.gather(context_, h_.get());
   }
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the gathers belong to the gate span, as on the CPU
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(context_.compute));  // the gathers belong to the gate span, as on the CPU
   return dropped_total;
 }
 
@@ -179,9 +180,9 @@ void CudaMoeLayer::shared_expert(int32_t layer, DeviceLayer& device) {
   const uint32_t ffn = uint32_t(model_.shared_ffn());
   kernels::cuda::grouped_swiglu_ffn(context_.cublas, &device.shared, 1, offsets, uint32_t(model_.hidden), ffn, h_.get(),
                                     shared_out_.reserve(size_t(tokens_) * model_.hidden),
-                                    shared_scratch_.reserve(size_t(tokens_) * 2 * ffn), stream_,
+                                    shared_scratch_.reserve(size_t(tokens_) * 2 * ffn), context_.compute,
                                     kernels::cuda::FfnRole::kSharedExpert);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(context_.compute));
 }
 
 void CudaMoeLayer::end_dispatch(int32_t layer, CudaChunk& chunk) {
@@ -201,7 +202,7 @@ void CudaMoeLayer::end_combine(int32_t layer, CudaChunk& chunk) {
                            row_bytes());
   Recorder::Compute span(layer, MOEPROF_COMPUTE_OTHER);
   chunk.weighted_sum(context_, topk_weights_device_.get(), y_.get());
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the span ends when the sum is done
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(context_.compute));  // the span ends when the sum is done
 }
 
 // As MoeLayer::run_blocking: shared expert, then dispatch (count exchange inside its span,
@@ -277,15 +278,15 @@ uint64_t CudaMoeLayer::forward(const LayerStep& step, const LayerWeights& weight
   recorder_.expert_counts(step.layer, counts);
   if (step.capacity != kUnlimited) recorder_.expert_drops(step.layer, dropped_);
   if (step.record_routing) recorder_.router_decisions(step.layer, tokens_, k, topk_ids_.data(), topk_weights_.data());
-  cuda::fill(y_.reserve(x.size()), x.size(), 0.0f, stream_);
+  cuda::fill(y_.reserve(x.size()), x.size(), 0.0f, context_.compute);
   if (step.chunks == 0)
     run_blocking(step, device);
   else
     run_pipelined(step, device);
   Recorder::Compute residual(step.layer, MOEPROF_COMPUTE_OTHER);
   cuda::residual_add(x_.get(), device.shared.gate_up != nullptr ? shared_out_.get() : nullptr, y_.get(), x.size(),
-                     stream_);
-  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(stream_));  // x stays on the device until end_step
+                     context_.compute);
+  MOEPROF_CUDA_CHECK(cudaStreamSynchronize(context_.compute));  // x stays on the device until end_step
   return dropped;
 }
 

@@ -1,5 +1,4 @@
 #include "engine_kernels.h"
-
 #include "moeprof/kernels/cuda_check.h"
 
 namespace moeprof::engine::cuda {
@@ -13,7 +12,8 @@ unsigned blocks_for(size_t n) {
 }
 
 // One block per token; the sum of squares in double, as on the CPU.
-__global__ void rms_norm_kernel(const float* __restrict__ x, uint32_t tokens, uint32_t hidden, float* __restrict__ out) {
+__global__ void rms_norm_kernel(const float* __restrict__ x, uint32_t tokens, uint32_t hidden,
+                                float* __restrict__ out) {
   __shared__ double partial[kThreads];
   for (uint32_t t = blockIdx.x; t < tokens; t += gridDim.x) {
     const float* row = x + static_cast<size_t>(t) * hidden;
@@ -26,23 +26,29 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, uint32_t tokens, ui
       __syncthreads();
     }
     const float scale = static_cast<float>(1.0 / sqrt(partial[0] / hidden + 1e-6));
-    for (uint32_t i = threadIdx.x; i < hidden; i += blockDim.x) out[static_cast<size_t>(t) * hidden + i] = row[i] * scale;
+    for (uint32_t i = threadIdx.x; i < hidden; i += blockDim.x)
+      out[static_cast<size_t>(t) * hidden + i] = row[i] * scale;
     __syncthreads();  // partial[] is reused by the next token
   }
 }
 
-__global__ void add_column_bias_kernel(float* __restrict__ logits, size_t n, uint32_t columns, const float* __restrict__ bias) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x)
+__global__ void add_column_bias_kernel(float* __restrict__ logits, size_t n, uint32_t columns,
+                                       const float* __restrict__ bias) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
     logits[i] += bias[i % columns];
 }
 
-__global__ void residual_add_kernel(float* __restrict__ x, const float* __restrict__ shared, const float* __restrict__ y, size_t n) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x)
+__global__ void residual_add_kernel(float* __restrict__ x, const float* __restrict__ shared,
+                                    const float* __restrict__ y, size_t n) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
     x[i] = (shared != nullptr ? x[i] + shared[i] : x[i]) + y[i];
 }
 
 __global__ void fill_kernel(float* __restrict__ out, size_t n, float value) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x)
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
     out[i] = value;
 }
 
@@ -50,7 +56,8 @@ __global__ void fill_kernel(float* __restrict__ out, size_t n, float value) {
 
 void rms_norm(const float* x, uint32_t tokens, uint32_t hidden, float* out, cudaStream_t stream) {
   if (tokens == 0) return;
-  rms_norm_kernel<<<tokens < 65535 ? tokens : 65535, kThreads, 0, stream>>>(x, tokens, hidden, out);
+  const uint32_t blocks = tokens < 65535 ? tokens : 65535;
+  rms_norm_kernel<<<blocks, kThreads, 0, stream>>>(x, tokens, hidden, out);
   MOEPROF_CUDA_CHECK_LAUNCH();
 }
 
