@@ -1,5 +1,5 @@
-// `moeprof export`: expert load, routing decisions, all-to-all, range or GPU kernel rows as CSV, or the whole trace as Chrome
-// trace-event JSON, to a file or stdout.
+// `moeprof export`: expert load, routing decisions, all-to-all, range or GPU kernel rows as
+// CSV, or the whole trace as Chrome trace-event JSON, to a file or stdout.
 #include "commands.h"
 #include "moeprof/cli/chrome_export.h"
 #include "moeprof/cli/csv_export.h"

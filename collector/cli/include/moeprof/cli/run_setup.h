@@ -52,9 +52,9 @@ struct WorkloadEnvironment {
 };
 // `base` (an environ-style array) with MOEPROF_SOCKET and MOEPROF_ROUTING set, the agent and
 // the preloaded adapters appended to LD_PRELOAD (each once), search-path adapters put first on
-// their path list (once), and the other adapters' variables set. A variable another tool already set (nsys sets NVTX_INJECTION64_PATH and
-// CUDA_INJECTION64_PATH) is left alone: that tool holds the hook, and a note says the source
-// is off.
+// their path list (once), and the other adapters' variables set. A variable another tool
+// already set (nsys sets NVTX_INJECTION64_PATH and CUDA_INJECTION64_PATH) is left alone: that
+// tool holds the hook, and a note says the source is off.
 WorkloadEnvironment workload_environment(const char* const* base, const std::string& socket, const std::string& routing,
                                          const std::string& agent, std::span<const CaptureAdapter> adapters);
 
